@@ -9,6 +9,8 @@ type ApplyStats struct {
 	Stale       int    // order.upsert with a version ≤ the stored one (seq consumed)
 	Unknown     int    // unknown kinds (seq consumed)
 	Quarantined int    // bad payloads kept for inspection (seq consumed)
+	Closed      int    // open orders a snapshot did not mention, closed
+	Released    int    // active holds a snapshot did not mention, released
 	LastSeq     uint64 // the cursor after the call
 }
 
@@ -19,6 +21,8 @@ func (s ApplyStats) Add(o ApplyStats) ApplyStats {
 	s.Stale += o.Stale
 	s.Unknown += o.Unknown
 	s.Quarantined += o.Quarantined
+	s.Closed += o.Closed
+	s.Released += o.Released
 	s.LastSeq = max(s.LastSeq, o.LastSeq)
 	return s
 }
