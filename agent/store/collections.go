@@ -1,0 +1,130 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Collections are keyed JSON records that other parts of the agent own (floor
+// sessions and order claims, print jobs, operators, sign-in sessions). They live in
+// the same file and the same transactions as everything else, so a floor step, its
+// events and its audit line commit together.
+
+// Collection names in use. A new part of the agent adds its name here.
+const (
+	CollSessions  = "floor_sessions"   // station → scan-twice session
+	CollClaims    = "floor_claims"     // order id → station verifying it
+	CollFloor     = "floor_orders"     // order id → local floor state (verified, handed over…)
+	CollHandovers = "handovers"        // handover (cage/manifest) id → its parcels
+	CollPrintJobs = "print_jobs"       // job id → print job
+	CollPrintByWB = "print_by_waybill" // waybill no → job id (print once)
+	CollOperators = "operators"        // operator code → operator
+	CollLogins    = "logins"           // session token hash → sign-in session
+	CollUrgentAck = "urgent_acks"      // order or notice id → acknowledgement
+)
+
+func (tx *Tx) coll(name string, create bool) (*bolt.Bucket, error) {
+	root := tx.tx.Bucket(bColls)
+	if b := root.Bucket([]byte(name)); b != nil {
+		return b, nil
+	}
+	if !create {
+		return nil, nil
+	}
+	b, err := root.CreateBucket([]byte(name))
+	if err != nil {
+		return nil, fmt.Errorf("create collection %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// Put stores v (as JSON) under key in a collection.
+func (tx *Tx) Put(coll, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s/%s: %w", coll, key, err)
+	}
+	return tx.PutRaw(coll, key, raw)
+}
+
+// PutRaw stores raw bytes under key in a collection.
+func (tx *Tx) PutRaw(coll, key string, raw []byte) error {
+	b, err := tx.coll(coll, true)
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte(key), raw); err != nil {
+		return fmt.Errorf("store %s/%s: %w", coll, key, err)
+	}
+	return nil
+}
+
+// Get decodes the record under key into v; it reports whether one was there.
+func (tx *Tx) Get(coll, key string, v any) (bool, error) {
+	raw := tx.GetRaw(coll, key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("decode %s/%s: %w", coll, key, err)
+	}
+	return true, nil
+}
+
+// GetRaw returns the bytes under key (valid only inside the transaction), or nil.
+func (tx *Tx) GetRaw(coll, key string) []byte {
+	b, _ := tx.coll(coll, false)
+	if b == nil {
+		return nil
+	}
+	return b.Get([]byte(key))
+}
+
+// Delete removes key from a collection.
+func (tx *Tx) Delete(coll, key string) error {
+	b, _ := tx.coll(coll, false)
+	if b == nil {
+		return nil
+	}
+	return b.Delete([]byte(key))
+}
+
+// ForEach calls fn for every record whose key starts with prefix, in key order,
+// until fn returns an error (ErrStop ends early without error).
+func (tx *Tx) ForEach(coll, prefix string, fn func(key string, raw []byte) error) error {
+	b, _ := tx.coll(coll, false)
+	if b == nil {
+		return nil
+	}
+	p := []byte(prefix)
+	c := b.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if err := fn(string(k), v); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// NextID returns the next number of a collection's own sequence.
+func (tx *Tx) NextID(coll string) (uint64, error) {
+	b, err := tx.coll(coll, true)
+	if err != nil {
+		return 0, err
+	}
+	return b.NextSequence()
+}
+
+// Now is the store's clock.
+func (tx *Tx) Now() time.Time { return tx.s.opts.Now() }
+
+// ErrStop ends a ForEach early.
+var ErrStop = errors.New("stop")
