@@ -37,9 +37,9 @@ type keyChars [3]rune
 // scanner meant to type. A scanner must be set to the same layout as
 // configured here; most default to US.
 type Layout struct {
-	name   string
-	altGr  bool // right Alt is AltGr (not Alt)
-	keys   [256]keyChars
+	name  string
+	altGr bool // right Alt is AltGr (not Alt)
+	keys  [256]keyChars
 }
 
 // Name returns the layout's configuration name ("us", "de", "fr").
