@@ -13,7 +13,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 TEST_TIMEOUT ?= 40m
 BENCH_TIME ?= 1x
 
-.PHONY: help build run test unit lint bench fuzz clean
+.PHONY: help build run deps test unit lint bench fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}'
@@ -24,7 +24,10 @@ build: ## build bin/dockhand for this machine
 run: build ## run the self-contained demo: embedded broker, hub simulator, sample orders, web UI on http://127.0.0.1:8080
 	./$(BIN) run $(if $(CONFIG),-config $(CONFIG),)
 
-test: lint unit ## everything CI runs: lint, all Go tests (real Mosquitto, pseudo-terminals, TCP printers, Chromium, USB VM), packaging
+deps: ## install what the tests need from Debian's packages (mosquitto, chromium, qemu, fonts, cross compilers) when missing
+	@.ci/deps
+
+test: deps lint unit ## everything CI runs: lint, all Go tests (real Mosquitto, pseudo-terminals, TCP printers, Chromium, USB VM), packaging
 	@if grep -q '^package-test:' packaging/dist.mk 2>/dev/null; then $(MAKE) --no-print-directory package-test; fi
 
 unit: ## the Go tests only
