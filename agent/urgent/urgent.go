@@ -151,3 +151,29 @@ func (r Rules) Validate() error {
 	}
 	return nil
 }
+
+// ParseCarrierRules reads carrier rules as a config file writes them: "SF"
+// (every SF parcel) or "SF:同城" (SF parcels whose service contains 同城).
+func ParseCarrierRules(list []string) ([]CarrierRule, error) {
+	out := make([]CarrierRule, 0, len(list))
+	for i, s := range list {
+		code, service, _ := strings.Cut(strings.TrimSpace(s), ":")
+		if !wire.KnownCarrier(code) {
+			return nil, fmt.Errorf("urgent rules: carriers[%d] %q: %q is not a carrier code of the contract (SF, ZTO, YTO, STO, YUNDA, JT, EMS, JD, DBL, OTHER); write CODE or CODE:service-words", i, s, code)
+		}
+		out = append(out, CarrierRule{Code: code, Service: strings.TrimSpace(service)})
+	}
+	return out, nil
+}
+
+// Classifier adapts the rules to the store's classify hook: it evaluates an
+// order at the time now returns (time.Now when nil).
+func (r Rules) Classifier(now func() time.Time) func(*wire.Order) (bool, []string) {
+	if now == nil {
+		now = time.Now
+	}
+	return func(o *wire.Order) (bool, []string) {
+		res := r.Evaluate(o, now())
+		return res.Urgent, res.Reasons
+	}
+}

@@ -93,3 +93,23 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCarrierRules(t *testing.T) {
+	got, err := ParseCarrierRules([]string{"SF:同城", " JD "})
+	want := []CarrierRule{{Code: "SF", Service: "同城"}, {Code: "JD"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseCarrierRules = %v, %v; want %v", got, err, want)
+	}
+	if _, err := ParseCarrierRules([]string{"DHL"}); err == nil || !strings.Contains(err.Error(), "DHL") {
+		t.Fatalf("unknown carrier: err = %v", err)
+	}
+}
+
+func TestClassifier(t *testing.T) {
+	now := time.Date(2026, 1, 28, 10, 0, 0, 0, time.UTC)
+	o := &wire.Order{Priority: wire.PriorityNormal, PromisedShipBy: &wire.Time{Time: now.Add(time.Hour)}}
+	urgent, reasons := DefaultRules().Classifier(func() time.Time { return now })(o)
+	if !urgent || !reflect.DeepEqual(reasons, []string{"due:1h"}) {
+		t.Fatalf("Classifier = %v %q", urgent, reasons)
+	}
+}
