@@ -23,6 +23,10 @@ var (
 	// ErrNotFound: no device matches the address (no such node, no USB
 	// printer with that vendor/product/serial). Retryable: it may be plugged in later.
 	ErrNotFound = errors.New("printer not found")
+	// ErrAmbiguous: an identity address (USB vendor/product) matches several
+	// plugged-in printers. Retryable: it resolves when one is unplugged, or
+	// when the address gets a serial number or port.
+	ErrAmbiguous = errors.New("several printers match this address; add serial= or port= to it")
 	// ErrPermission: the operating system refuses access to the device.
 	ErrPermission = errors.New("no permission to use the printer (check the device group or udev rule)")
 	// ErrBadAddress: the printer address (URL) is malformed. A configuration error.
@@ -40,7 +44,7 @@ var (
 // (offline, unplugged, busy, slow), as opposed to a configuration mistake
 // that no amount of retrying fixes.
 func Retryable(err error) bool {
-	for _, e := range []error{ErrOffline, ErrDisconnected, ErrBusy, ErrTimeout, ErrNotFound, ErrPermission} {
+	for _, e := range []error{ErrOffline, ErrDisconnected, ErrBusy, ErrTimeout, ErrNotFound, ErrAmbiguous, ErrPermission} {
 		if errors.Is(err, e) {
 			return true
 		}

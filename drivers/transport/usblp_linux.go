@@ -34,18 +34,18 @@ const (
 func ListUSBPrinters() ([]USBPrinter, error) { return hostSysfs.list() }
 
 // FindUSBPrinter returns the one usblp printer matching m, or an error
-// wrapping [ErrNotFound] (none) or [ErrBadAddress] (several: add Serial or
+// wrapping [ErrNotFound] (none) or [ErrAmbiguous] (several: add Serial or
 // BusPort).
 func FindUSBPrinter(m USBMatch) (USBPrinter, error) { return hostSysfs.find(m) }
 
 // OpenUSBLP opens a usblp device node such as /dev/usb/lp0.
 func OpenUSBLP(ctx context.Context, node string) (*USBLPPort, error) {
-	return (&USBLPTarget{Node: node, WriteTimeout: DefaultWriteTimeout, DrainTimeout: DefaultDrainTimeout, sysfs: hostSysfs}).open(ctx)
+	return (&USBLPTarget{Node: node, WriteTimeout: DefaultWriteTimeout, DrainTimeout: DefaultDrainTimeout}).open(ctx)
 }
 
 // OpenUSBLPMatch finds the usblp printer matching m in sysfs and opens it.
 func OpenUSBLPMatch(ctx context.Context, m USBMatch) (*USBLPPort, error) {
-	return (&USBLPTarget{Match: m, WriteTimeout: DefaultWriteTimeout, DrainTimeout: DefaultDrainTimeout, sysfs: hostSysfs}).open(ctx)
+	return (&USBLPTarget{Match: m, WriteTimeout: DefaultWriteTimeout, DrainTimeout: DefaultDrainTimeout}).open(ctx)
 }
 
 // Open finds the node (for an identity address) and opens it.
@@ -61,7 +61,7 @@ func (t *USBLPTarget) open(ctx context.Context) (*USBLPPort, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	node, err := t.resolve()
+	node, err := t.resolve(hostSysfs)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,11 @@ import (
 
 func init() {
 	Register("usblp", func(u *url.URL) (Target, error) {
-		return nil, errUSBLP("parse", u.String())
+		t, err := parseUSBLP(u)
+		if err != nil {
+			return nil, err
+		}
+		return nil, errUSBLP("parse", t.String())
 	})
 }
 

@@ -1,0 +1,21 @@
+package transport
+
+import (
+	"net/url"
+)
+
+// SerialPortInfo describes a serial port found on this machine.
+type SerialPortInfo struct {
+	Path         string // "/dev/ttyUSB0", "COM3"
+	USB          bool   // a USB serial adapter or a USB CDC-ACM device
+	VID, PID     uint16 // when USB
+	Serial       string // USB serial number, when the device has one
+	Manufacturer string
+	Product      string
+}
+
+// URL returns a serial address for the port with the default line
+// settings (9600 8N1); the baud rate usually needs adjusting.
+func (p SerialPortInfo) URL() string {
+	return (&url.URL{Scheme: "serial", Path: p.Path, RawQuery: "baud=9600"}).String()
+}
