@@ -19,7 +19,8 @@ const gadgetRoot = "/sys/kernel/config/usb_gadget"
 // Gadget is a USB device built through configfs and played by the guest's gadget side.
 type Gadget struct {
 	GadgetSpec
-	dir string
+	dir          string
+	hasFunctions bool
 }
 
 // CreateGadget builds (but does not plug) a gadget from spec under configfs.
@@ -63,37 +64,74 @@ func CreateGadget(spec GadgetSpec) (*Gadget, error) {
 			return nil, err
 		}
 	}
-	for _, f := range spec.Functions {
-		name := f.Kind + "." + f.Instance
-		if err := mk("functions/" + name); err != nil {
-			return nil, err
-		}
-		for _, a := range f.Attrs {
-			if err := w("functions/"+name+"/"+a.Name, a.Value); err != nil {
-				return nil, err
-			}
-		}
-		if err := os.Symlink(filepath.Join(g.dir, "functions", name), filepath.Join(g.dir, "configs/c.1", name)); err != nil {
-			return nil, fmt.Errorf("%s: link %s: %w", op, name, err)
-		}
+	if err := g.addFunctions(); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
 
-// Plug binds the gadget to its UDC: the host side sees the device arrive.
+// addFunctions creates the gadget's functions and links them into its configuration.
+func (g *Gadget) addFunctions() error {
+	op := "create gadget " + g.Name
+	for _, f := range g.Functions {
+		name := f.Kind + "." + f.Instance
+		fdir := filepath.Join(g.dir, "functions", name)
+		if err := os.Mkdir(fdir, 0o755); err != nil {
+			return fmt.Errorf("%s: function %s: %w", op, name, err)
+		}
+		for _, a := range f.Attrs {
+			if err := os.WriteFile(filepath.Join(fdir, a.Name), a.Value, 0); err != nil {
+				return fmt.Errorf("%s: write %s/%s: %w", op, name, a.Name, err)
+			}
+		}
+		if err := os.Symlink(fdir, filepath.Join(g.dir, "configs/c.1", name)); err != nil {
+			return fmt.Errorf("%s: link %s: %w", op, name, err)
+		}
+	}
+	g.hasFunctions = true
+	return nil
+}
+
+// removeFunctions unlinks and removes the gadget's functions (the gadget must be unbound).
+func (g *Gadget) removeFunctions() error {
+	for _, f := range g.Functions {
+		name := f.Kind + "." + f.Instance
+		if err := os.Remove(filepath.Join(g.dir, "configs/c.1", name)); err != nil {
+			return fmt.Errorf("unplug %s: unlink %s: %w", g.Name, name, err)
+		}
+		if err := os.Remove(filepath.Join(g.dir, "functions", name)); err != nil {
+			return fmt.Errorf("unplug %s: remove %s: %w", g.Name, name, err)
+		}
+	}
+	g.hasFunctions = false
+	return nil
+}
+
+// Plug binds the gadget to its UDC: the host side sees the device arrive. After an Unplug
+// the functions are made anew, so the device starts with empty buffers and the gadget-side
+// nodes (/dev/g_printer0, /dev/ttyGS0, /dev/hidg0) must be opened again.
 func (g *Gadget) Plug() error {
+	if !g.hasFunctions {
+		if err := g.addFunctions(); err != nil {
+			return err
+		}
+	}
 	if err := os.WriteFile(filepath.Join(g.dir, "UDC"), []byte(g.UDC), 0); err != nil {
 		return fmt.Errorf("plug %s into %s: %w", g.Name, g.UDC, err)
 	}
 	return nil
 }
 
-// Unplug unbinds the gadget: the host side sees the device disconnect.
+// Unplug unbinds the gadget: the host side sees the device disconnect. Gadget-side files
+// still open stop working.
 func (g *Gadget) Unplug() error {
 	if err := os.WriteFile(filepath.Join(g.dir, "UDC"), []byte("\n"), 0); err != nil {
 		return fmt.Errorf("unplug %s: %w", g.Name, err)
 	}
-	return nil
+	// A real device loses its buffers with its cable. The kernel's printer function does
+	// not: after a re-bind it hands stale, zero-filled requests to the gadget side. Removing
+	// the functions resets that, as pulling the cable resets a printer's USB interface.
+	return g.removeFunctions()
 }
 
 // HostDevice returns the sysfs directory of the host-side USB device with the gadget's

@@ -51,7 +51,10 @@ func PrinterSpec() GadgetSpec {
 		Name: "printer", UDC: "dummy_udc.0", VID: PrinterVID, PID: PrinterPID,
 		Manufacturer: "Xprinter", Product: "XP-470B", Serial: "USBVM-PRN-1",
 		Functions: []Function{{Kind: "printer", Instance: "usb0", Attrs: []Attr{
-			{"pnp_string", []byte(PrinterDeviceID)},
+			// The kernel's printer function (6.1) sends strlen(pnp_string) bytes including
+			// the 2-byte length prefix, so it cuts the last two characters: two bytes of
+			// padding make the host receive exactly PrinterDeviceID with a correct length.
+			{"pnp_string", []byte(PrinterDeviceID + "  ")},
 			{"q_len", []byte("10")},
 		}}},
 	}

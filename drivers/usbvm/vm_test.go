@@ -24,9 +24,3 @@ func guest(t *testing.T) *usbvm.Rig {
 	}
 	return r
 }
-
-func TestGuestHello(t *testing.T) {
-	r := guest(t)
-	n, err := r.Printer.FunctionNode()
-	t.Log(n, err)
-}
