@@ -17,15 +17,16 @@ import (
 
 // Collection names in use. A new part of the agent adds its name here.
 const (
-	CollSessions  = "floor_sessions"   // station → scan-twice session
-	CollClaims    = "floor_claims"     // order id → station verifying it
-	CollFloor     = "floor_orders"     // order id → local floor state (verified, handed over…)
-	CollHandovers = "handovers"        // handover (cage/manifest) id → its parcels
-	CollPrintJobs = "print_jobs"       // job id → print job
-	CollPrintByWB = "print_by_waybill" // waybill no → job id (print once)
-	CollOperators = "operators"        // operator code → operator
-	CollLogins    = "logins"           // session token hash → sign-in session
-	CollUrgentAck = "urgent_acks"      // order or notice id → acknowledgement
+	CollSessions   = "floor_sessions"   // station → scan-twice session
+	CollClaims     = "floor_claims"     // order id → station verifying it
+	CollFloor      = "floor_orders"     // order id → local floor state (verified, handed over…)
+	CollHandovers  = "handovers"        // handover (cage/manifest) id → its parcels
+	CollPrintJobs  = "print_jobs"       // job id → print job
+	CollPrintByWB  = "print_by_waybill" // waybill no → job id (print once)
+	CollPrintQueue = "print_queue"      // printer/job id → pending job
+	CollOperators  = "operators"        // operator code → operator
+	CollLogins     = "logins"           // session token hash → sign-in session
+	CollUrgentAck  = "urgent_acks"      // order or notice id → acknowledgement
 )
 
 func (tx *Tx) coll(name string, create bool) (*bolt.Bucket, error) {

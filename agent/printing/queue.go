@@ -1,0 +1,565 @@
+package printing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dockhand/dockhand/agent/store"
+	"github.com/dockhand/dockhand/drivers/printer"
+	"github.com/dockhand/dockhand/drivers/transport"
+	"github.com/dockhand/dockhand/sync/wire"
+)
+
+// Profile is what the queue must know of a printer to feed it.
+type Profile struct {
+	Language string  // tspl or escpos
+	DPI      int     // 203 or 300
+	WidthMM  float64 // label width
+	HeightMM float64 // label height
+}
+
+// Renderer turns an order into printer bytes for a profile: the agent's own
+// layout, or the platform's rendered waybill after its checks.
+type Renderer interface {
+	RenderWaybill(rec *store.OrderRecord, p Profile) ([]byte, error)
+}
+
+// PrinterConfig binds a printer id to its address and profile.
+type PrinterConfig struct {
+	ID      string
+	URL     string
+	Profile Profile
+}
+
+// Options configure the queue.
+type Options struct {
+	Store    *store.Store
+	Renderer Renderer
+	Log      *slog.Logger
+	// OnPrinter hears every change of a printer's state (for the hub status and the UI).
+	OnPrinter func(id string, st printer.Status)
+	// OnJob hears every change of a job (for the UI and the local print API).
+	OnJob func(Job)
+	// StatusTimeout bounds one status query (400ms); ConfirmTimeout bounds the
+	// wait for a printed confirmation (15s); IdlePoll is how often an idle
+	// printer's status is refreshed (2s).
+	StatusTimeout, ConfirmTimeout, IdlePoll time.Duration
+	// Supervisor knobs for every printer's transport.
+	Supervisor transport.SupervisorOptions
+}
+
+// Queue is the print-once queue of all the agent's printers.
+type Queue struct {
+	opts     Options
+	log      *slog.Logger
+	st       *store.Store
+	printers map[string]*device
+
+	mu      sync.Mutex
+	waiters map[string][]chan Job
+}
+
+// device is one printer with its worker.
+type device struct {
+	cfg  PrinterConfig
+	sup  *transport.Supervisor
+	wake chan struct{}
+
+	mu     sync.Mutex
+	status printer.Status
+	known  bool // the printer has answered a status query since connecting
+}
+
+// PrinterState is a printer as the UI and the hub status show it.
+type PrinterState struct {
+	ID       string         `json:"id"`
+	URL      string         `json:"url"`
+	Language string         `json:"language"`
+	Status   printer.Status `json:"status"`
+}
+
+// New builds the queue; Run starts the printers.
+func New(opts Options, printers []PrinterConfig) (*Queue, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.StatusTimeout == 0 {
+		opts.StatusTimeout = 400 * time.Millisecond
+	}
+	if opts.ConfirmTimeout == 0 {
+		opts.ConfirmTimeout = 15 * time.Second
+	}
+	if opts.IdlePoll == 0 {
+		opts.IdlePoll = 2 * time.Second
+	}
+	q := &Queue{opts: opts, log: opts.Log, st: opts.Store, printers: map[string]*device{}, waiters: map[string][]chan Job{}}
+	for _, pc := range printers {
+		d := &device{cfg: pc, wake: make(chan struct{}, 1), status: printer.Status{State: printer.Offline, Detail: "not connected yet"}}
+		so := opts.Supervisor
+		so.Logger = opts.Log.With("printer", pc.ID)
+		so.OnEvent = func(e transport.Event) { q.onTransport(d, e) }
+		sup, err := transport.NewSupervisor(pc.URL, so)
+		if err != nil {
+			return nil, fmt.Errorf("printer %s: %w", pc.ID, err)
+		}
+		d.sup = sup
+		q.printers[pc.ID] = d
+	}
+	return q, nil
+}
+
+func (q *Queue) onTransport(d *device, e transport.Event) {
+	if e.State == transport.StateOffline {
+		detail := "printer offline"
+		if e.Err != nil {
+			detail = e.Err.Error()
+		}
+		q.setStatus(d, printer.Status{State: printer.Offline, Detail: detail}, false)
+		return
+	}
+	q.setStatus(d, printer.Status{State: printer.Ready}, false)
+	d.poke()
+}
+
+func (d *device) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *Queue) setStatus(d *device, st printer.Status, known bool) {
+	d.mu.Lock()
+	changed := d.status != st
+	d.status = st
+	if known {
+		d.known = true
+	}
+	d.mu.Unlock()
+	if changed {
+		if !st.OK() {
+			q.log.Warn("printer needs attention", "printer", d.cfg.ID, "state", st.State, "detail", st.Detail)
+		}
+		if q.opts.OnPrinter != nil {
+			q.opts.OnPrinter(d.cfg.ID, st)
+		}
+	}
+}
+
+// Printers lists every printer with its last known state.
+func (q *Queue) Printers() []PrinterState {
+	out := make([]PrinterState, 0, len(q.printers))
+	for id, d := range q.printers {
+		d.mu.Lock()
+		out = append(out, PrinterState{ID: id, URL: d.cfg.URL, Language: d.cfg.Profile.Language, Status: d.status})
+		d.mu.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Profile returns a printer's profile.
+func (q *Queue) Profile(id string) (Profile, bool) {
+	d, ok := q.printers[id]
+	if !ok {
+		return Profile{}, false
+	}
+	return d.cfg.Profile, true
+}
+
+// Run supervises every printer and runs its worker until ctx ends. Jobs that were
+// being sent when the agent stopped are marked uncertain first.
+func (q *Queue) Run(ctx context.Context) error {
+	if err := q.markInterrupted(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, d := range q.printers {
+		wg.Add(2)
+		go func() { defer wg.Done(); _ = d.sup.Run(ctx) }()
+		go func() { defer wg.Done(); q.work(ctx, d) }()
+	}
+	wg.Wait()
+	return nil
+}
+
+// markInterrupted turns jobs left in "sending" by a crash into "uncertain".
+func (q *Queue) markInterrupted() error {
+	var changed []Job
+	err := q.st.Update(func(tx *store.Tx) error {
+		changed = changed[:0]
+		return tx.ForEach(store.CollPrintJobs, "", func(key string, raw []byte) error {
+			var j Job
+			if err := jsonUnmarshal(raw, &j); err != nil {
+				return err
+			}
+			if j.State != StateSending {
+				return nil
+			}
+			j.State, j.Detail, j.Updated = StateUncertain, "发送中断(断电或重启),请检查标签是否完整打印 (sending was interrupted; check whether the label came out whole)", tx.Now()
+			if _, err := tx.AppendAudit(store.AuditRecord{Action: "print.uncertain", OrderID: j.OrderID, Detail: j.ID}); err != nil {
+				return err
+			}
+			changed = append(changed, j)
+			return tx.Put(store.CollPrintJobs, j.ID, &j)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("recover print jobs: %w", err)
+	}
+	for _, j := range changed {
+		q.log.Warn("print job was interrupted while sending; waiting for a person", "job", j.ID, "order", j.OrderID)
+		q.jobChanged(j)
+	}
+	return nil
+}
+
+// checkPrintable says why an order must not be printed, or nil.
+func checkPrintable(tx *store.Tx, rec *store.OrderRecord) error {
+	o := &rec.Order
+	switch o.Status {
+	case wire.StatusIntercepted:
+		return ErrIntercepted
+	case wire.StatusReleased:
+	default:
+		return ErrNotReleased
+	}
+	if o.Waybill == nil || o.Waybill.No == "" {
+		return ErrNoWaybill
+	}
+	for _, l := range o.Lines {
+		h, err := tx.HoldFor(l.SKU, l.Batch)
+		if err != nil {
+			return err
+		}
+		if h != nil {
+			return fmt.Errorf("%w: %s %s", ErrOnHold, l.SKU, l.Batch)
+		}
+	}
+	return nil
+}
+
+// PrintWaybill queues the first print of an order's waybill on a printer. A
+// waybill that was printed (or is queued) already is refused with
+// ErrAlreadyPrinted.
+func (q *Queue) PrintWaybill(ctx context.Context, orderID, printerID, station, operator string) (Job, error) {
+	return q.submitWaybill(ctx, orderID, printerID, station, operator, "", "")
+}
+
+// Reprint queues an authorised reprint (补打) with its reason and the manager who
+// authorised it; the caller has checked the manager's PIN.
+func (q *Queue) Reprint(ctx context.Context, orderID, printerID, station, operator, reason, authorizedBy string) (Job, error) {
+	if strings.TrimSpace(reason) == "" || authorizedBy == "" {
+		return Job{}, ErrNeedReason
+	}
+	return q.submitWaybill(ctx, orderID, printerID, station, operator, reason, authorizedBy)
+}
+
+func (q *Queue) submitWaybill(_ context.Context, orderID, printerID, station, operator, reason, authorizedBy string) (Job, error) {
+	d, ok := q.printers[printerID]
+	if !ok {
+		return Job{}, fmt.Errorf("%w: %s", ErrUnknownPrinter, printerID)
+	}
+	reprint := authorizedBy != ""
+	// Render outside the write transaction; the version is checked again inside.
+	var rec *store.OrderRecord
+	err := q.st.View(func(tx *store.Tx) error {
+		r, err := tx.Order(orderID)
+		if err != nil {
+			return err
+		}
+		rec = r
+		return checkPrintable(tx, r)
+	})
+	if err != nil {
+		return Job{}, fmt.Errorf("print waybill of %s: %w", orderID, err)
+	}
+	data, err := q.opts.Renderer.RenderWaybill(rec, d.cfg.Profile)
+	if err != nil {
+		return Job{}, fmt.Errorf("render waybill of %s for %s: %w", orderID, printerID, err)
+	}
+	var job Job
+	err = q.st.Batch(func(tx *store.Tx) error {
+		cur, err := tx.Order(orderID)
+		if err != nil {
+			return err
+		}
+		if cur.Order.Version != rec.Order.Version {
+			return fmt.Errorf("order %s changed while its label was rendered; scan again", orderID)
+		}
+		if err := checkPrintable(tx, cur); err != nil {
+			return err
+		}
+		wb := cur.Order.Waybill.No
+		var prev string
+		if _, err := tx.Get(store.CollPrintByWB, wb, &prev); err != nil {
+			return err
+		}
+		if prev != "" && !reprint {
+			var pj Job
+			if _, err := tx.Get(store.CollPrintJobs, prev, &pj); err != nil {
+				return err
+			}
+			if pj.State != StateCancelled && pj.State != StateFailed {
+				return fmt.Errorf("%w (job %s, %s)", ErrAlreadyPrinted, pj.ID, pj.State)
+			}
+		}
+		if prev == "" && reprint {
+			return fmt.Errorf("order %s has never been printed: print it, do not reprint", orderID)
+		}
+		n, err := tx.NextID(store.CollPrintJobs)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		job = Job{ID: jobKey(n), Kind: KindWaybill, Printer: printerID, OrderID: orderID, WaybillNo: wb,
+			Station: station, Operator: operator, Reprint: reprint, Reason: reason, AuthorizedBy: authorizedBy,
+			Language: d.cfg.Profile.Language, Data: data, State: StateQueued, Created: now, Updated: now}
+		if !reprint {
+			if err := tx.Put(store.CollPrintByWB, wb, job.ID); err != nil {
+				return err
+			}
+		}
+		action := "print.queued"
+		if reprint {
+			action = "reprint.queued"
+		}
+		if _, err := tx.AppendAudit(store.AuditRecord{Station: station, Operator: operator, Action: action, OrderID: orderID,
+			OK: true, Reason: reason, Detail: job.ID + " authorised by " + authorizedBy}); err != nil {
+			return err
+		}
+		return q.enqueue(tx, &job)
+	})
+	if err != nil {
+		return Job{}, fmt.Errorf("print waybill of %s: %w", orderID, err)
+	}
+	q.jobChanged(job)
+	d.poke()
+	return job, nil
+}
+
+// SubmitRaw queues raw printer bytes from the local print API. A clientKey seen
+// before returns the earlier job instead of printing twice.
+func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []byte, clientKey, operator string) (Job, error) {
+	d, ok := q.printers[printerID]
+	if !ok {
+		return Job{}, fmt.Errorf("%w: %s", ErrUnknownPrinter, printerID)
+	}
+	if language != "" && !strings.EqualFold(language, d.cfg.Profile.Language) {
+		return Job{}, fmt.Errorf("printer %s speaks %s, not %s", printerID, d.cfg.Profile.Language, language)
+	}
+	if len(data) == 0 {
+		return Job{}, errors.New("the print job is empty")
+	}
+	var job Job
+	existed := false
+	err := q.st.Batch(func(tx *store.Tx) error {
+		existed = false
+		if clientKey != "" {
+			var id string
+			if _, err := tx.Get(store.CollPrintByWB, "raw:"+clientKey, &id); err != nil {
+				return err
+			}
+			if id != "" {
+				existed = true
+				_, err := tx.Get(store.CollPrintJobs, id, &job)
+				return err
+			}
+		}
+		n, err := tx.NextID(store.CollPrintJobs)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		job = Job{ID: jobKey(n), Kind: KindRaw, Printer: printerID, ClientKey: clientKey, Operator: operator,
+			Language: d.cfg.Profile.Language, Data: data, State: StateQueued, Created: now, Updated: now}
+		if clientKey != "" {
+			if err := tx.Put(store.CollPrintByWB, "raw:"+clientKey, job.ID); err != nil {
+				return err
+			}
+		}
+		return q.enqueue(tx, &job)
+	})
+	if err != nil {
+		return Job{}, fmt.Errorf("queue raw job for %s: %w", printerID, err)
+	}
+	if !existed {
+		q.jobChanged(job)
+		d.poke()
+	}
+	return job, nil
+}
+
+func (q *Queue) enqueue(tx *store.Tx, j *Job) error {
+	if err := tx.Put(store.CollPrintJobs, j.ID, j); err != nil {
+		return err
+	}
+	return tx.PutRaw(store.CollPrintQueue, j.Printer+"/"+j.ID, []byte{1})
+}
+
+// Job returns a job by id.
+func (q *Queue) Job(id string) (Job, error) {
+	var j Job
+	err := q.st.View(func(tx *store.Tx) error {
+		ok, err := tx.Get(store.CollPrintJobs, id, &j)
+		if err == nil && !ok {
+			err = fmt.Errorf("print job %s: %w", id, store.ErrNotFound)
+		}
+		return err
+	})
+	return j, err
+}
+
+// JobsOf returns an order's print jobs, oldest first.
+func (q *Queue) JobsOf(orderID string) ([]Job, error) {
+	var out []Job
+	err := q.st.View(func(tx *store.Tx) error {
+		return tx.ForEach(store.CollPrintJobs, "", func(_ string, raw []byte) error {
+			var j Job
+			if err := jsonUnmarshal(raw, &j); err != nil {
+				return err
+			}
+			if j.OrderID == orderID {
+				j.Data = nil
+				out = append(out, j)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Wait blocks until the job is done, held or uncertain, or ctx ends.
+func (q *Queue) Wait(ctx context.Context, id string) (Job, error) {
+	ch := make(chan Job, 8)
+	q.mu.Lock()
+	q.waiters[id] = append(q.waiters[id], ch)
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		ws := q.waiters[id]
+		for i, w := range ws {
+			if w == ch {
+				q.waiters[id] = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(q.waiters[id]) == 0 {
+			delete(q.waiters, id)
+		}
+		q.mu.Unlock()
+	}()
+	j, err := q.Job(id)
+	if err != nil {
+		return j, err
+	}
+	for !settled(j) {
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case j = <-ch:
+		}
+	}
+	return j, nil
+}
+
+func settled(j Job) bool { return j.Done() || j.State == StateHeld || j.State == StateUncertain }
+
+func (q *Queue) jobChanged(j Job) {
+	j.Data = nil
+	q.mu.Lock()
+	for _, ch := range q.waiters[j.ID] {
+		select {
+		case ch <- j:
+		default:
+		}
+	}
+	q.mu.Unlock()
+	if q.opts.OnJob != nil {
+		q.opts.OnJob(j)
+	}
+}
+
+// Resolve records a person's decision on an uncertain (or held) job: "resend"
+// sends it again, "printed" accepts that the label came out whole, "cancel" drops it.
+func (q *Queue) Resolve(_ context.Context, id, decision, by string) (Job, error) {
+	var job Job
+	err := q.st.Update(func(tx *store.Tx) error {
+		ok, err := tx.Get(store.CollPrintJobs, id, &job)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("print job %s: %w", id, store.ErrNotFound)
+		}
+		if job.State != StateUncertain && job.State != StateHeld {
+			return ErrNotUncertain
+		}
+		now := tx.Now()
+		job.Updated = now
+		switch decision {
+		case "resend":
+			job.State, job.Detail = StateQueued, "resent by "+by
+			if err := tx.PutRaw(store.CollPrintQueue, job.Printer+"/"+job.ID, []byte{1}); err != nil {
+				return err
+			}
+		case "printed":
+			job.State, job.Detail, job.Confirmed = StateSent, "confirmed whole by "+by, wire.ConfirmedAccepted
+			if err := tx.Delete(store.CollPrintQueue, job.Printer+"/"+job.ID); err != nil {
+				return err
+			}
+			if err := q.recordPrinted(tx, &job); err != nil {
+				return err
+			}
+		case "cancel":
+			job.State, job.Detail = StateCancelled, "cancelled by "+by
+			if err := tx.Delete(store.CollPrintQueue, job.Printer+"/"+job.ID); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("decision %q must be resend, printed or cancel", decision)
+		}
+		if _, err := tx.AppendAudit(store.AuditRecord{Operator: by, Action: "print.resolve." + decision, OrderID: job.OrderID, OK: true, Detail: job.ID}); err != nil {
+			return err
+		}
+		return tx.Put(store.CollPrintJobs, job.ID, &job)
+	})
+	if err != nil {
+		return Job{}, fmt.Errorf("resolve print job %s: %w", id, err)
+	}
+	q.jobChanged(job)
+	if d := q.printers[job.Printer]; d != nil {
+		d.poke()
+	}
+	return job, nil
+}
+
+// recordPrinted writes the waybill.printed or waybill.reprinted event of a
+// waybill job inside tx.
+func (q *Queue) recordPrinted(tx *store.Tx, j *Job) error {
+	if j.Kind != KindWaybill {
+		return nil
+	}
+	e := &wire.Event{Type: wire.EventWaybillPrinted, OrderID: j.OrderID, WaybillNo: j.WaybillNo,
+		Station: wire.OptString(j.Station), Operator: wire.OptString(j.Operator)}
+	var data any = wire.WaybillPrintedData{Printer: j.Printer, JobID: j.ID, Copies: 1, Confirmed: j.Confirmed}
+	if j.Reprint {
+		e.Type = wire.EventWaybillReprinted
+		data = wire.WaybillReprintedData{Printer: j.Printer, JobID: j.ID, Reason: j.Reason, AuthorizedBy: j.AuthorizedBy}
+	}
+	if err := e.SetData(data); err != nil {
+		return err
+	}
+	if _, err := tx.AppendEvent(e); err != nil {
+		return err
+	}
+	_, err := tx.AppendAudit(store.AuditRecord{Station: j.Station, Operator: j.Operator, Action: e.Type, OrderID: j.OrderID,
+		OK: true, Detail: j.ID + " " + j.Confirmed, EventSeq: e.Seq})
+	return err
+}
