@@ -1,0 +1,295 @@
+// Package mosq starts a real Mosquitto broker for tests: on a free loopback port,
+// with its own generated configuration in the test's temporary directory
+// (persistence on or off, users with passwords, an ACL file, TLS with
+// certificates made by the test), and with Stop, Restart and Kill (SIGKILL) so
+// tests can take the broker away the way the floor's network does.
+//
+// It is test support, exported for every package's tests. When the mosquitto
+// binary is missing it fails the test and says how to install it.
+package mosq
+
+import (
+	"bytes"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Binary is where Debian's mosquitto package puts the broker.
+const Binary = "/usr/sbin/mosquitto"
+
+// Options shape the broker's configuration.
+type Options struct {
+	// Persistence keeps sessions and queued messages across a clean restart.
+	Persistence bool
+	// Users maps user names to passwords. When set, anonymous clients are refused.
+	Users map[string]string
+	// ACL is the content of an acl_file (pattern and user lines), or "" for none.
+	ACL string
+	// TLS serves MQTT over TLS on the port with certificates generated for the test
+	// and asks every client for a certificate signed by the test CA.
+	TLS bool
+	// Extra configuration lines, appended as they are.
+	Extra []string
+}
+
+// Broker is one running (or stopped) mosquitto.
+type Broker struct {
+	t    testing.TB
+	dir  string
+	port int
+	conf string
+	opts Options
+	// TLS material when Options.TLS is set.
+	Certs *Certs
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *bytes.Buffer
+}
+
+// Start runs mosquitto for the test and stops it when the test ends.
+func Start(t testing.TB, opts Options) *Broker {
+	t.Helper()
+	if _, err := os.Stat(Binary); err != nil {
+		t.Fatalf("mosquitto is not installed (%v): run `apt-get install -y mosquitto` (the integration tests need a real broker)", err)
+	}
+	b := &Broker{t: t, dir: t.TempDir(), opts: opts}
+	if opts.TLS {
+		c, err := NewCerts(b.dir, "127.0.0.1")
+		if err != nil {
+			t.Fatalf("mosq: make certificates: %v", err)
+		}
+		b.Certs = c
+	}
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("mosq: find a free port: %v", err)
+		}
+		b.port = port
+		if err := b.writeConfig(); err != nil {
+			t.Fatalf("mosq: write config: %v", err)
+		}
+		if lastErr = b.start(); lastErr == nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		t.Fatalf("mosq: start broker: %v\n%s", lastErr, b.Log())
+	}
+	t.Cleanup(func() {
+		b.Kill()
+		if t.Failed() {
+			t.Logf("mosquitto log:\n%s", tail(b.Log(), 4000))
+		}
+	})
+	return b
+}
+
+// Addr is host:port of the broker.
+func (b *Broker) Addr() string { return "127.0.0.1:" + strconv.Itoa(b.port) }
+
+// URL is the broker's address as an MQTT client wants it (tcp:// or ssl://).
+func (b *Broker) URL() string {
+	if b.opts.TLS {
+		return "ssl://" + b.Addr()
+	}
+	return "tcp://" + b.Addr()
+}
+
+// Dir is the broker's working directory (config, persistence, certificates).
+func (b *Broker) Dir() string { return b.dir }
+
+// Log returns what the broker logged so far (across restarts).
+func (b *Broker) Log() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.log == nil {
+		return ""
+	}
+	return b.log.String()
+}
+
+// Stop ends the broker with SIGTERM and waits, so a persistent broker saves its
+// state.
+func (b *Broker) Stop() { b.signal(syscall.SIGTERM) }
+
+// Kill ends the broker with SIGKILL: nothing since the last autosave survives.
+func (b *Broker) Kill() { b.signal(syscall.SIGKILL) }
+
+// Restart starts a stopped broker again on the same port with the same config.
+func (b *Broker) Restart() {
+	b.t.Helper()
+	var err error
+	for range 50 { // the port may linger briefly after a kill
+		if err = b.start(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("mosq: restart broker: %v\n%s", err, tail(b.Log(), 2000))
+}
+
+func (b *Broker) signal(sig syscall.Signal) {
+	b.mu.Lock()
+	cmd, done := b.cmd, b.done
+	b.cmd = nil
+	b.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+type syncBuffer struct {
+	mu  *sync.Mutex
+	buf *bytes.Buffer
+}
+
+func (s syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (b *Broker) start() error {
+	b.mu.Lock()
+	if b.log == nil {
+		b.log = new(bytes.Buffer)
+	}
+	out := syncBuffer{&b.mu, b.log}
+	b.mu.Unlock()
+	cmd := exec.Command(Binary, "-c", b.conf)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", Binary, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", b.Addr(), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-done:
+			return errors.New("mosquitto exited at start (port taken or bad config)")
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("mosquitto did not listen on %s within 5s", b.Addr())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.mu.Lock()
+	b.cmd, b.done = cmd, done
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Broker) writeConfig() error {
+	var c strings.Builder
+	fmt.Fprintf(&c, "listener %d 127.0.0.1\n", b.port)
+	c.WriteString("log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n")
+	c.WriteString("max_queued_messages 0\nmax_inflight_messages 0\n")
+	if os.Geteuid() == 0 {
+		c.WriteString("user root\n") // keep access to the test's private directory
+	}
+	if b.opts.Persistence {
+		fmt.Fprintf(&c, "persistence true\npersistence_location %s/\n", b.dir)
+	} else {
+		c.WriteString("persistence false\n")
+	}
+	if len(b.opts.Users) > 0 {
+		pw := filepath.Join(b.dir, "passwd")
+		if err := writePasswd(pw, b.opts.Users); err != nil {
+			return err
+		}
+		fmt.Fprintf(&c, "allow_anonymous false\npassword_file %s\n", pw)
+	} else {
+		c.WriteString("allow_anonymous true\n")
+	}
+	if b.opts.ACL != "" {
+		acl := filepath.Join(b.dir, "acl")
+		if err := os.WriteFile(acl, []byte(b.opts.ACL), 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(&c, "acl_file %s\n", acl)
+	}
+	if b.Certs != nil {
+		fmt.Fprintf(&c, "cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n",
+			b.Certs.CAFile, b.Certs.ServerCertFile, b.Certs.ServerKeyFile)
+	}
+	for _, l := range b.opts.Extra {
+		c.WriteString(l + "\n")
+	}
+	b.conf = filepath.Join(b.dir, "mosquitto.conf")
+	return os.WriteFile(b.conf, []byte(c.String()), 0o600)
+}
+
+// writePasswd writes a mosquitto 2.0 password file ($7$: PBKDF2-SHA512).
+func writePasswd(path string, users map[string]string) error {
+	names := make([]string, 0, len(users))
+	for u := range users {
+		names = append(names, u)
+	}
+	sort.Strings(names)
+	var buf strings.Builder
+	for _, u := range names {
+		salt := make([]byte, 12)
+		if _, err := rand.Read(salt); err != nil {
+			return err
+		}
+		const iter = 101
+		key, err := pbkdf2.Key(sha512.New, users[u], salt, iter, 64)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&buf, "%s:$7$%d$%s$%s\n", u, iter,
+			base64.StdEncoding.EncodeToString(salt), base64.StdEncoding.EncodeToString(key))
+	}
+	return os.WriteFile(path, []byte(buf.String()), 0o600)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
