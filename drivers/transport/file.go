@@ -31,10 +31,16 @@ func parseFile(u *url.URL) (Target, error) {
 	}
 	p := u.Path
 	if u.Opaque != "" {
-		p = u.Opaque
+		var err error
+		if p, err = url.PathUnescape(u.Opaque); err != nil {
+			return nil, newErr("parse", raw, ErrBadAddress, err)
+		}
 	}
 	if runtime.GOOS == "windows" && len(p) > 2 && p[0] == '/' && p[2] == ':' {
 		p = p[1:] // file:///C:/labels/out.prn
+	}
+	if badPath(p) {
+		return nil, newErrf("parse", raw, ErrBadAddress, "the file name has control characters")
 	}
 	if p == "" || strings.HasSuffix(p, "/") {
 		return nil, newErrf("parse", raw, ErrBadAddress, "no file name")
@@ -45,7 +51,16 @@ func parseFile(u *url.URL) (Target, error) {
 	return &FileTarget{Path: filepath.FromSlash(p)}, nil
 }
 
-func (t *FileTarget) String() string { return "file://" + filepath.ToSlash(t.Path) }
+func (t *FileTarget) String() string {
+	p := filepath.ToSlash(t.Path)
+	if !filepath.IsAbs(t.Path) && !strings.HasPrefix(p, "/") {
+		return "file:" + escapePath(p)
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // file:///C:/labels/out.prn
+	}
+	return "file://" + escapePath(p)
+}
 
 // Open opens the file for appending, creating it (mode 0644) if needed.
 func (t *FileTarget) Open(ctx context.Context) (Port, error) {

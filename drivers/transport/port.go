@@ -113,8 +113,8 @@ func Schemes() []string {
 // checking a configuration: an error here wraps [ErrBadAddress] or
 // [ErrUnsupported] and will not go away by retrying.
 func ParseURL(rawURL string) (Target, error) {
-	name, rest, ok := strings.Cut(rawURL, "://")
-	if !ok || name == "" {
+	name, rest, ok := strings.Cut(rawURL, ":")
+	if !ok || name == "" || strings.ContainsAny(name, "/?#[]@ ") {
 		return nil, newErrf("parse", rawURL, ErrBadAddress, "write it as scheme://address, for example tcp://10.0.0.21:9100; known schemes: %s", strings.Join(Schemes(), ", "))
 	}
 	name = strings.ToLower(name)
@@ -123,6 +123,10 @@ func ParseURL(rawURL string) (Target, error) {
 	registryMu.RUnlock()
 	if !known {
 		return nil, newErrf("parse", rawURL, ErrBadAddress, "unknown scheme %q; known schemes: %s", name, strings.Join(Schemes(), ", "))
+	}
+	rest, slashes := strings.CutPrefix(rest, "//")
+	if s.opaque && !slashes {
+		return nil, newErrf("parse", rawURL, ErrBadAddress, "write it as %s://name", name)
 	}
 	var u *url.URL
 	if s.opaque {
@@ -217,3 +221,12 @@ func (q *query) integer(key string, def int) int {
 	}
 	return n
 }
+
+// badPath reports a device or file path no system accepts (control
+// characters, NUL).
+func badPath(p string) bool {
+	return strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// escapePath writes a path for a URL.
+func escapePath(p string) string { return (&url.URL{Path: p}).EscapedPath() }

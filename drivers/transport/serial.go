@@ -47,6 +47,9 @@ func parseSerial(u *url.URL) (Target, error) {
 	if p == "" || p == "/" {
 		return nil, newErrf("parse", raw, ErrBadAddress, "no device; write serial:///dev/ttyUSB0?baud=9600")
 	}
+	if badPath(p) {
+		return nil, newErrf("parse", raw, ErrBadAddress, "the device path has control characters")
+	}
 	t := &SerialTarget{Path: p}
 	q := newQuery(u, raw)
 	t.Mode.BaudRate = q.integer("baud", 9600)
@@ -108,13 +111,29 @@ func onOff(q *query, key string) *bool {
 }
 
 func (t *SerialTarget) String() string {
-	parity := [...]string{"none", "odd", "even", "mark", "space"}[t.Mode.Parity]
-	stop := [...]string{"1", "1.5", "2"}[t.Mode.StopBits]
 	p := t.Path
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
-	return fmt.Sprintf("serial://%s?baud=%d&bits=%d&parity=%s&stop=%s&flow=none", p, t.Mode.BaudRate, t.Mode.DataBits, parity, stop)
+	s := fmt.Sprintf("serial://%s?baud=%d", escapePath(p), t.Mode.BaudRate)
+	if t.Mode.DataBits != 8 {
+		s += fmt.Sprintf("&bits=%d", t.Mode.DataBits)
+	}
+	if t.Mode.Parity != serial.NoParity {
+		s += "&parity=" + [...]string{"none", "odd", "even", "mark", "space"}[t.Mode.Parity]
+	}
+	if t.Mode.StopBits != serial.OneStopBit {
+		s += "&stop=" + [...]string{"1", "1.5", "2"}[t.Mode.StopBits]
+	}
+	for _, l := range []struct {
+		k string
+		v *bool
+	}{{"dtr", t.DTR}, {"rts", t.RTS}} {
+		if l.v != nil {
+			s += "&" + l.k + "=" + map[bool]string{true: "on", false: "off"}[*l.v]
+		}
+	}
+	return s
 }
 
 // Open opens and configures the line.

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
+	"strconv"
+	"strings"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -43,8 +46,14 @@ func parseTCP(u *url.URL) (Target, error) {
 		return nil, newErrf("parse", raw, ErrBadAddress, "unexpected path %q after the host", u.Path)
 	}
 	host, port := u.Hostname(), u.Port()
+	if !validHost(host) {
+		return nil, newErrf("parse", raw, ErrBadAddress, "%q is neither an IP address nor a host name", host)
+	}
 	if port == "" {
 		port = "9100"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return nil, newErrf("parse", raw, ErrBadAddress, "port %q must be a number from 1 to 65535", port)
 	}
 	t := &TCPTarget{Addr: net.JoinHostPort(host, port)}
 	q := newQuery(u, raw)
@@ -55,6 +64,26 @@ func parseTCP(u *url.URL) (Target, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (t *TCPTarget) String() string { return "tcp://" + t.Addr }

@@ -100,6 +100,8 @@ func parseUSBLP(u *url.URL) (*USBLPTarget, error) {
 	switch {
 	case u.Path != "" && byID:
 		return nil, newErrf("parse", raw, ErrBadAddress, "give either a device node or vid/pid, not both")
+	case badPath(u.Path):
+		return nil, newErrf("parse", raw, ErrBadAddress, "the device path has control characters")
 	case u.Path != "":
 		t.Node = u.Path
 		return t, nil
@@ -127,7 +129,7 @@ func parseID(s string) (uint16, error) {
 
 func (t *USBLPTarget) String() string {
 	if t.Node != "" {
-		return "usblp://" + t.Node
+		return "usblp://" + escapePath(t.Node)
 	}
 	q := url.Values{}
 	q.Set("vid", fmt.Sprintf("%04x", t.Match.VID))
