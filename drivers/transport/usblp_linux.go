@@ -98,6 +98,8 @@ func usblpErr(op, addr string, err error) error {
 		return newErr(op, addr, ErrClosed, nil)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return newErr(op, addr, ErrTimeout, err)
+	case errors.Is(err, syscall.ENOTTY):
+		return newErrf(op, addr, ErrUnsupported, "not a usblp printer node")
 	}
 	return newErr(op, addr, ErrDisconnected, err)
 }
@@ -167,6 +169,9 @@ func (p *USBLPPort) Status() (Status, error) {
 // Check asks for the status: an unplugged printer fails with ENODEV.
 func (p *USBLPPort) Check() error {
 	_, err := p.Status()
+	if errors.Is(err, ErrUnsupported) {
+		return nil // a node without the status ioctl; only a failed job tells
+	}
 	return err
 }
 
