@@ -350,6 +350,7 @@ func (h *HIDReader) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if n > 0 {
+			at := h.p.opts.Now()
 			frames, derr := h.dec.Decode(buf[:n])
 			if derr != nil {
 				h.p.incomplete(derr.Error(), buf[:n])
@@ -359,7 +360,7 @@ func (h *HIDReader) Run(ctx context.Context) error {
 					h.p.reject(&h.p.stats.noise, f.Problem, f.Data)
 					continue
 				}
-				h.p.frame(ctx, f.Data, f.Symbology)
+				h.p.frame(ctx, f.Data, f.Symbology, at)
 			}
 		}
 		if err != nil {

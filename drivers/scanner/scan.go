@@ -157,10 +157,10 @@ func (p *pipeline) incomplete(reason string, raw []byte) {
 	p.reject(&p.stats.incomplete, reason, raw)
 }
 
-// frame handles one complete frame. sym is the symbology identifier if the
-// transport carried it separately (HID POS); otherwise it is looked for at
-// the start of the frame.
-func (p *pipeline) frame(ctx context.Context, raw []byte, sym string) {
+// frame handles one complete frame that was complete at time at. sym is the
+// symbology identifier if the transport carried it separately (HID POS);
+// otherwise it is looked for at the start of the frame.
+func (p *pipeline) frame(ctx context.Context, raw []byte, sym string, at time.Time) {
 	body := raw
 	if len(p.opts.Prefix) > 0 && hasPrefix(body, p.opts.Prefix) {
 		body = body[len(p.opts.Prefix):]
@@ -182,7 +182,6 @@ func (p *pipeline) frame(ctx context.Context, raw []byte, sym string) {
 		p.reject(&p.stats.noise, fmt.Sprintf("line noise: byte 0x%02X at position %d", c, i), raw)
 		return
 	}
-	at := p.opts.Now()
 	code := string(body)
 	if p.opts.DedupWindow > 0 && p.haveLast && code == p.lastCode && sym == p.lastSym && at.Sub(p.lastAt) < p.opts.DedupWindow {
 		p.stats.duplicates.Add(1)
@@ -232,8 +231,24 @@ func SplitAIM(b []byte) (sym string, rest []byte) {
 	if !isAIMCode(b[1]) || !isAIMModifier(b[2]) {
 		return "", b
 	}
+	if s, ok := aimInterned[string(b[:3])]; ok {
+		return s, b[3:]
+	}
 	return string(b[:3]), b[3:]
 }
+
+// aimInterned holds the common identifiers so splitting them does not
+// allocate.
+var aimInterned = func() map[string]string {
+	m := map[string]string{}
+	for _, c := range aimCodes {
+		for _, d := range "0123456789" {
+			s := "]" + string(c) + string(d)
+			m[s] = s
+		}
+	}
+	return m
+}()
 
 func isAIMCode(c byte) bool {
 	for i := 0; i < len(aimCodes); i++ {

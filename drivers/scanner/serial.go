@@ -130,9 +130,10 @@ func (sr *SerialReader) Run(ctx context.Context) error {
 			return err
 		}
 		n, err := sr.r.Read(buf)
+		now := sr.p.opts.Now() // one clock read per read: frames in it arrived together
 		if n > 0 {
-			last = sr.p.opts.Now()
-			sr.feed(ctx, buf[:n])
+			last = now
+			sr.feed(ctx, buf[:n], now)
 		}
 		if err != nil {
 			sr.flushEnd()
@@ -145,8 +146,8 @@ func (sr *SerialReader) Run(ctx context.Context) error {
 			// Read timeout: silence on the line.
 			if sr.cfg.Terminator == TermNone {
 				frame, over := sr.f.take()
-				sr.emit(ctx, frame, over)
-			} else if sr.p.opts.Now().Sub(last) >= sr.cfg.StaleAfter {
+				sr.emit(ctx, frame, over, now)
+			} else if now.Sub(last) >= sr.cfg.StaleAfter {
 				sr.p.incomplete("partial frame without terminator dropped after silence", sr.f.buf)
 				sr.f.take()
 			}
@@ -154,16 +155,16 @@ func (sr *SerialReader) Run(ctx context.Context) error {
 	}
 }
 
-func (sr *SerialReader) feed(ctx context.Context, b []byte) {
-	sr.f.feed(b, func(frame []byte, over bool) { sr.emit(ctx, frame, over) })
+func (sr *SerialReader) feed(ctx context.Context, b []byte, at time.Time) {
+	sr.f.feed(b, func(frame []byte, over bool) { sr.emit(ctx, frame, over, at) })
 }
 
-func (sr *SerialReader) emit(ctx context.Context, frame []byte, over bool) {
+func (sr *SerialReader) emit(ctx context.Context, frame []byte, over bool, at time.Time) {
 	if over {
 		sr.p.tooLong(sr.f.overflowN, frame)
 		return
 	}
-	sr.p.frame(ctx, frame, "")
+	sr.p.frame(ctx, frame, "", at)
 }
 
 // flushEnd handles a partial frame when the stream ends.
