@@ -253,7 +253,11 @@ func (tx *Tx) putOrder(rec *OrderRecord, old *OrderRecord) error {
 	bc := tx.tx.Bucket(bByBarcode)
 	for _, l := range o.Lines {
 		for _, code := range l.Barcodes {
-			if err := bc.Put(append(append([]byte(BarcodeKey(code)), 0), l.SKU...), []byte(l.Name)); err != nil {
+			k := append(append([]byte(BarcodeKey(code)), 0), l.SKU...)
+			if bytes.Equal(bc.Get(k), []byte(l.Name)) {
+				continue // known already: do not dirty the page
+			}
+			if err := bc.Put(k, []byte(l.Name)); err != nil {
 				return err
 			}
 		}
