@@ -23,6 +23,8 @@ import (
 	"github.com/dockhand/dockhand/agent/config"
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/agent/version"
+	"github.com/dockhand/dockhand/sync/hublink"
+	"github.com/dockhand/dockhand/sync/hubsim"
 )
 
 // DataFile is the name of the data file inside data_dir.
@@ -38,6 +40,11 @@ type Agent struct {
 
 	mux      *http.ServeMux
 	listener net.Listener
+
+	link      *hublink.Link
+	sim       *hubsim.Hub
+	brokerURL string
+	closers   []func() // run after every part stopped, last first
 
 	mu    sync.Mutex
 	parts []part // long-running parts, started in order
@@ -67,7 +74,19 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	a.add("retention", a.purgeLoop)
+	if err := a.setupHub(); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// close releases what New opened, last first; the store goes last of all.
+func (a *Agent) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.store.Close()
 }
 
 // Store is the agent's store (tests and subcommands).
@@ -94,7 +113,7 @@ func (a *Agent) Addr() string {
 // Run serves until ctx is cancelled or a part fails, then shuts down in order and
 // closes the store. Cancellation is a normal return (nil).
 func (a *Agent) Run(ctx context.Context) error {
-	defer a.store.Close()
+	defer a.close()
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen for the web UI on %s: %w", a.cfg.HTTP.Listen, err)
