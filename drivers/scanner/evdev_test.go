@@ -215,3 +215,9 @@ func FuzzSysfsKeyCaps(f *testing.F) {
 	f.Add("fffffffe")
 	f.Fuzz(func(t *testing.T, s string) { isKeyboardCaps(s) })
 }
+
+func FuzzHIDUevent(f *testing.F) {
+	f.Add([]byte("DRIVER=hid-generic\nHID_ID=0003:00000C2E:00000B61\nHID_NAME=Honeywell\nHID_UNIQ=19123B4567\n"))
+	f.Add([]byte("HID_ID=0003:1FFFFFFFF:x\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { parseHIDUevent(b) })
+}

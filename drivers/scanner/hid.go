@@ -326,7 +326,7 @@ func NewHIDReader(r io.Reader, dec ReportDecoder, opts Options, sink Sink) (*HID
 }
 
 // Stats returns the reader's counters.
-func (h *HIDReader) Stats() Stats { return h.p.stats.snapshot() }
+func (h *HIDReader) Stats() Stats { return h.p.stats.Snapshot() }
 
 type deadliner interface{ SetReadDeadline(time.Time) error }
 

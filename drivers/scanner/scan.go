@@ -75,6 +75,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Counters receives the reader's counts; default a new one per reader.
+	Counters *Counters
 }
 
 // DefaultMaxLen is the frame length limit when Options.MaxLen is zero.
@@ -90,6 +92,9 @@ func (o *Options) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Counters == nil {
+		o.Counters = new(Counters)
+	}
 }
 
 // Stats counts what a reader did with the frames it saw.
@@ -101,11 +106,15 @@ type Stats struct {
 	Incomplete uint64 // partial frames dropped (no terminator, bad report)
 }
 
-type counters struct {
+// Counters accumulate Stats. Pass the same Counters in Options to every
+// reader a Supervisor opens for one scanner to keep counting across
+// re-plugs. Safe for concurrent use.
+type Counters struct {
 	delivered, duplicates, noise, tooLong, incomplete atomic.Uint64
 }
 
-func (c *counters) snapshot() Stats {
+// Snapshot returns the current counts.
+func (c *Counters) Snapshot() Stats {
 	return Stats{
 		Delivered:  c.delivered.Load(),
 		Duplicates: c.duplicates.Load(),
@@ -121,7 +130,7 @@ func (c *counters) snapshot() Stats {
 type pipeline struct {
 	opts  Options
 	sink  Sink
-	stats counters
+	stats *Counters
 
 	lastCode string
 	lastSym  string
@@ -131,7 +140,7 @@ type pipeline struct {
 
 func newPipeline(opts Options, sink Sink) *pipeline {
 	opts.setDefaults()
-	return &pipeline{opts: opts, sink: sink}
+	return &pipeline{opts: opts, sink: sink, stats: opts.Counters}
 }
 
 // reject logs and counts a frame that is not delivered.

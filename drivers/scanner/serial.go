@@ -109,7 +109,7 @@ func NewSerialReader(r io.Reader, cfg SerialConfig, sink Sink) (*SerialReader, e
 }
 
 // Stats returns the reader's counters; safe to call while Run runs.
-func (sr *SerialReader) Stats() Stats { return sr.p.stats.snapshot() }
+func (sr *SerialReader) Stats() Stats { return sr.p.stats.Snapshot() }
 
 // Run reads until ctx ends (returning ctx.Err()) or the stream fails. A
 // scanner that disappears gives an error wrapping ErrDisconnected.

@@ -32,11 +32,12 @@ func TestSupervisorReplugPty(t *testing.T) {
 		return p
 	}
 	p1 := plug()
+	counts := new(Counters)
 	scans := make(chan Scan, 8)
 	states := make(chan stateEvent, 8)
 	sup := &Supervisor{
 		Name:    "bench-1",
-		Open:    SerialOpener(SerialTarget{Path: link}, SerialConfig{Terminator: TermCR, Poll: 20 * time.Millisecond, Options: Options{Source: "bench-1", Logger: quietLogger}}, ChanSink(scans)),
+		Open:    SerialOpener(SerialTarget{Path: link}, SerialConfig{Terminator: TermCR, Poll: 20 * time.Millisecond, Options: Options{Source: "bench-1", Logger: quietLogger, Counters: counts}}, ChanSink(scans)),
 		OnState: func(_ string, st State, err error) { states <- stateEvent{st, err, time.Now()} },
 		Logger:  quietLogger,
 	}
@@ -91,6 +92,9 @@ func TestSupervisorReplugPty(t *testing.T) {
 	}
 	p2.write(t, "AFTER\r")
 	nextScan("AFTER")
+	if n := counts.Snapshot().Delivered; n != 2 {
+		t.Errorf("delivered across the re-plug = %d, want 2", n)
+	}
 }
 
 // TestSupervisorPolling checks the poll rhythm and state reports with a

@@ -96,34 +96,42 @@ func ListHidraw(root string) ([]DeviceInfo, error) {
 	sort.Strings(dirs)
 	var out []DeviceInfo
 	for _, d := range dirs {
-		info := DeviceInfo{Kind: "hidraw", Path: "/dev/" + filepath.Base(d), Interface: -1}
 		b, err := os.ReadFile(filepath.Join(d, "device", "uevent"))
 		if err != nil {
 			continue
 		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			k, v, _ := strings.Cut(sc.Text(), "=")
-			switch k {
-			case "HID_ID": // bus:vendor:product, e.g. 0003:00000C2E:00000B8F
-				p := strings.Split(v, ":")
-				if len(p) == 3 {
-					if x, err := strconv.ParseUint(p[1], 16, 32); err == nil {
-						info.VID = uint16(x)
-					}
-					if x, err := strconv.ParseUint(p[2], 16, 32); err == nil {
-						info.PID = uint16(x)
-					}
-				}
-			case "HID_NAME":
-				info.Product = v
-			case "HID_UNIQ":
-				info.Serial = v
-			}
-		}
+		info := parseHIDUevent(b)
+		info.Kind, info.Path, info.Interface = "hidraw", "/dev/"+filepath.Base(d), -1
 		out = append(out, info)
 	}
 	return out, nil
+}
+
+// parseHIDUevent reads HID_ID, HID_NAME and HID_UNIQ from a HID device's
+// uevent file.
+func parseHIDUevent(b []byte) DeviceInfo {
+	var info DeviceInfo
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		switch k {
+		case "HID_ID": // bus:vendor:product, e.g. 0003:00000C2E:00000B8F
+			p := strings.Split(v, ":")
+			if len(p) == 3 {
+				if x, err := strconv.ParseUint(p[1], 16, 32); err == nil && x <= 0xFFFF {
+					info.VID = uint16(x)
+				}
+				if x, err := strconv.ParseUint(p[2], 16, 32); err == nil && x <= 0xFFFF {
+					info.PID = uint16(x)
+				}
+			}
+		case "HID_NAME":
+			info.Product = v
+		case "HID_UNIQ":
+			info.Serial = v
+		}
+	}
+	return info
 }
 
 // Match selects devices by USB ids and, when Serial is set, serial number.

@@ -105,3 +105,41 @@ func TestTowerRelayUnplugged(t *testing.T) {
 		t.Fatalf("Signal on an unplugged relay = %v, want a relay write error", err)
 	}
 }
+
+func TestOpenRelayPort(t *testing.T) {
+	if _, err := OpenRelayPort("/dev/nonexistent-relay"); err == nil || !strings.Contains(err.Error(), "open relay port") {
+		t.Errorf("OpenRelayPort(missing) = %v", err)
+	}
+	ctrl, port := openPty(t)
+	port.Close()
+	// The same pty opened by path through OpenRelayPort carries commands.
+	name, err := ptsName(ctrl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenRelayPort(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	relay, _ := NewLCUS(p, 1)
+	if err := relay.Set(1, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, ctrl, 4); !bytes.Equal(got, []byte{0xA0, 1, 1, 0xA2}) {
+		t.Errorf("got % x", got)
+	}
+}
+
+func ptsName(ctrl *os.File) (string, error) {
+	rc, err := ctrl.SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	var n int
+	var cerr error
+	if err := rc.Control(func(fd uintptr) { n, cerr = unix.IoctlGetInt(int(fd), unix.TIOCGPTN) }); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("/dev/pts/%d", n), cerr
+}
