@@ -12,9 +12,10 @@ var (
 	// ErrOffline: the device cannot be reached right now (not plugged in,
 	// switched off, network down). Retryable.
 	ErrOffline = errors.New("printer offline")
-	// ErrDisconnected: the device went away during a job (cable pulled,
-	// connection closed by the printer). The job must be sent again. Retryable.
-	ErrDisconnected = errors.New("printer disconnected during the job")
+	// ErrDisconnected: an open connection to the device was lost (cable
+	// pulled, printer switched off, connection closed by the printer). A job
+	// in progress must be sent again. Retryable.
+	ErrDisconnected = errors.New("printer connection lost")
 	// ErrBusy: another program holds the device. Retryable.
 	ErrBusy = errors.New("printer is in use by another program")
 	// ErrTimeout: the device did not take or give data in time (paused,
