@@ -240,7 +240,7 @@ func TestSupervisorJobLosesDevice(t *testing.T) {
 
 type failingTarget struct{ err error }
 
-func (f failingTarget) String() string                   { return "x://y" }
+func (f failingTarget) String() string                     { return "x://y" }
 func (f failingTarget) Open(context.Context) (Port, error) { return nil, f.err }
 
 func TestSupervisorStopsOnConfigErrors(t *testing.T) {
