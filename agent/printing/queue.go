@@ -11,18 +11,14 @@ import (
 	"time"
 
 	"github.com/dockhand/dockhand/agent/store"
+	"github.com/dockhand/dockhand/drivers/label"
 	"github.com/dockhand/dockhand/drivers/printer"
 	"github.com/dockhand/dockhand/drivers/transport"
 	"github.com/dockhand/dockhand/sync/wire"
 )
 
-// Profile is what the queue must know of a printer to feed it.
-type Profile struct {
-	Language string  // tspl or escpos
-	DPI      int     // 203 or 300
-	WidthMM  float64 // label width
-	HeightMM float64 // label height
-}
+// Profile is a printer and the media loaded in it.
+type Profile = label.Profile
 
 // Renderer turns an order into printer bytes for a profile: the agent's own
 // layout, or the platform's rendered waybill after its checks.
@@ -157,7 +153,7 @@ func (q *Queue) Printers() []PrinterState {
 	out := make([]PrinterState, 0, len(q.printers))
 	for id, d := range q.printers {
 		d.mu.Lock()
-		out = append(out, PrinterState{ID: id, URL: d.cfg.URL, Language: d.cfg.Profile.Language, Status: d.status})
+		out = append(out, PrinterState{ID: id, URL: d.cfg.URL, Language: string(d.cfg.Profile.Language), Status: d.status})
 		d.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -320,7 +316,7 @@ func (q *Queue) submitWaybill(_ context.Context, orderID, printerID, station, op
 		now := tx.Now()
 		job = Job{ID: jobKey(n), Kind: KindWaybill, Printer: printerID, OrderID: orderID, WaybillNo: wb,
 			Station: station, Operator: operator, Reprint: reprint, Reason: reason, AuthorizedBy: authorizedBy,
-			Language: d.cfg.Profile.Language, Data: data, State: StateQueued, Created: now, Updated: now}
+			Language: string(d.cfg.Profile.Language), Data: data, State: StateQueued, Created: now, Updated: now}
 		if !reprint {
 			if err := tx.Put(store.CollPrintByWB, wb, job.ID); err != nil {
 				return err
@@ -351,7 +347,7 @@ func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []
 	if !ok {
 		return Job{}, fmt.Errorf("%w: %s", ErrUnknownPrinter, printerID)
 	}
-	if language != "" && !strings.EqualFold(language, d.cfg.Profile.Language) {
+	if language != "" && !strings.EqualFold(language, string(d.cfg.Profile.Language)) {
 		return Job{}, fmt.Errorf("printer %s speaks %s, not %s", printerID, d.cfg.Profile.Language, language)
 	}
 	if len(data) == 0 {
@@ -378,7 +374,7 @@ func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []
 		}
 		now := tx.Now()
 		job = Job{ID: jobKey(n), Kind: KindRaw, Printer: printerID, ClientKey: clientKey, Operator: operator,
-			Language: d.cfg.Profile.Language, Data: data, State: StateQueued, Created: now, Updated: now}
+			Language: string(d.cfg.Profile.Language), Data: data, State: StateQueued, Created: now, Updated: now}
 		if clientKey != "" {
 			if err := tx.Put(store.CollPrintByWB, "raw:"+clientKey, job.ID); err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dockhand/dockhand/agent/store"
+	"github.com/dockhand/dockhand/drivers/label"
 	"github.com/dockhand/dockhand/drivers/printer"
 	"github.com/dockhand/dockhand/drivers/printertest"
 	"github.com/dockhand/dockhand/drivers/tspl"
@@ -58,7 +59,7 @@ func newRig(t *testing.T, lang string) *rig {
 	q, err := New(Options{Store: st, Renderer: smallLabel{}, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 		IdlePoll: 50 * time.Millisecond, ConfirmTimeout: 3 * time.Second,
 		OnPrinter: func(_ string, s printer.Status) { r.mu.Lock(); r.state = append(r.state, s.State); r.mu.Unlock() }},
-		[]PrinterConfig{{ID: "P1", URL: pr.URL(), Profile: Profile{Language: lang, DPI: 203, WidthMM: 76, HeightMM: 130}}})
+		[]PrinterConfig{{ID: "P1", URL: pr.URL(), Profile: Profile{Language: label.Language(lang), DPI: 203, WidthMM: 76, HeightMM: 130}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,7 +211,7 @@ func (q *Queue) status(ctx context.Context, d *device) (printer.Status, bool, er
 	known := false
 	err := d.sup.Do(ctx, func(p transport.Port) error {
 		var err error
-		st, known, err = queryStatus(ctx, p, d.cfg.Profile.Language, q.opts.StatusTimeout)
+		st, known, err = queryStatus(ctx, p, string(d.cfg.Profile.Language), q.opts.StatusTimeout)
 		return err
 	})
 	if err != nil {
@@ -317,7 +317,7 @@ func (q *Queue) confirm(ctx context.Context, d *device, job Job, twoWay bool) st
 		return "accepted"
 	}
 	deadline := time.Now().Add(q.opts.ConfirmTimeout)
-	switch d.cfg.Profile.Language {
+	switch string(d.cfg.Profile.Language) {
 	case "escpos":
 		result := "accepted"
 		_ = d.sup.Do(ctx, func(p transport.Port) error {
