@@ -246,7 +246,7 @@ func TestSerialRawKeepsWholeFrame(t *testing.T) {
 
 func TestSerialIdleGapFraming(t *testing.T) {
 	p := newPty(t)
-	rr := startSerial(t, p.openPort(t), SerialConfig{Terminator: TermNone, IdleGap: 30 * time.Millisecond})
+	rr := startSerial(t, p.openPort(t), SerialConfig{Terminator: TermNone, IdleGap: 150 * time.Millisecond})
 	// Each code is written in pieces; the reader must join them until the
 	// line goes quiet.
 	for _, code := range []string{"]E05901234123457", "YT1234567890", "]C1010401234567890\x1d21X"} {
