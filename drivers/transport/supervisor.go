@@ -128,7 +128,7 @@ func NewTargetSupervisor(t Target, opt SupervisorOptions) *Supervisor {
 		opt:     opt,
 		lastErr: newErrf("open", t.String(), ErrOffline, "not opened yet"),
 		changed: make(chan struct{}),
-		lostCh:  make(chan lostReport, 1),
+		lostCh:  make(chan lostReport, 8),
 	}
 }
 
@@ -213,7 +213,7 @@ func (s *Supervisor) Do(ctx context.Context, fn func(Port) error) error {
 func (s *Supervisor) report(p Port, err error) {
 	select {
 	case s.lostCh <- lostReport{port: p, err: err}:
-	default: // one report is pending already; Run will reopen anyway
+	default: // reports are piling up; Run is reopening anyway
 	}
 }
 
@@ -222,6 +222,8 @@ func (s *Supervisor) report(p Port, err error) {
 // work on this system (an error wrapping [ErrUnsupported] or [ErrBadAddress]
 // at open).
 func (s *Supervisor) Run(ctx context.Context) error {
+	var closing sync.WaitGroup
+	defer closing.Wait()
 	attempt := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -250,11 +252,16 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.mu.Lock()
 		s.port = nil
 		s.mu.Unlock()
-		_ = p.Close()
 		if ctx.Err() != nil {
+			_ = p.Close()
 			s.setOffline(&opError{Op: "run", Addr: s.target.String(), Sentinel: ErrClosed, Err: context.Cause(ctx)})
 			return nil
 		}
+		// Close the lost port on the side: closing a usblp port waits (up to
+		// its drain timeout) for transfers in flight, and a re-plugged
+		// printer must not wait for that.
+		closing.Add(1)
+		go func() { defer closing.Done(); _ = p.Close() }()
 		s.setOffline(err)
 		// The device just went away: give it a moment before the first retry.
 		if !s.sleep(ctx, s.backoff(0)) {
@@ -315,17 +322,20 @@ func (s *Supervisor) sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (s *Supervisor) setConnected(p Port) {
+	// Drop loss reports about older ports before the new one is handed out.
+	for drained := false; !drained; {
+		select {
+		case <-s.lostCh:
+		default:
+			drained = true
+		}
+	}
 	s.mu.Lock()
 	s.port = p
 	s.state = StateConnected
 	s.lastErr = nil
 	s.notifyLocked()
 	s.mu.Unlock()
-	// Drop a loss report about an older port.
-	select {
-	case <-s.lostCh:
-	default:
-	}
 	info := p.Info()
 	s.opt.Logger.Info("printer connected", "target", s.target.String(), "kind", info.Kind, "address", info.Address)
 	s.emit(Event{Target: s.target.String(), State: StateConnected, Info: info, At: time.Now()})
