@@ -251,11 +251,13 @@ func USBHIDOpener(m Match, newDec func() ReportDecoder, opts Options, sink Sink)
 		if err != nil {
 			return nil, err
 		}
-		r, err := NewHIDReader(dev, newDec(), opts, sink)
+		// hidapi's close must not race its blocking read.
+		d := newDetachableReader(dev)
+		r, err := NewHIDReader(d, newDec(), opts, sink)
 		if err != nil {
-			dev.Close()
+			d.Close()
 			return nil, err
 		}
-		return readerSession{run: r.Run, close: dev}, nil
+		return readerSession{run: r.Run, close: d}, nil
 	}
 }
