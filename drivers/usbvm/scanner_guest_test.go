@@ -101,8 +101,14 @@ func supervise(t *testing.T, name string, open scanner.OpenFunc) <-chan stateCha
 	go func() { done <- sup.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("supervisor %s: %v", name, err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("supervisor %s: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			// Left running: the guest powers off at the end anyway.
+			t.Errorf("supervisor %s did not stop within 10 s of cancellation (its session's Close hangs)", name)
 		}
 	})
 	return states
@@ -259,4 +265,37 @@ func TestGuestEvdevScanner(t *testing.T) {
 		t.Fatalf("FindEvdev after re-plug: %v", err)
 	}
 	t.Logf("evdev node before unplug %s, after re-plug %s", path, path2)
+}
+
+// TestGuestUSBHIDScanner reads the keyboard-mode scanner through hidapi/libusb
+// (karalabe/usb), which needs cgo: TestUSBVM builds the guest with cgo, linked statically.
+func TestGuestUSBHIDScanner(t *testing.T) {
+	r := guest(t)
+	if !scanner.USBHIDSupported() {
+		t.Fatal("the guest binary has no USB HID support: it must be built with cgo (Options.CGO)")
+	}
+	list, err := scanner.ListUSBHID()
+	if err != nil {
+		t.Fatalf("ListUSBHID: %v", err)
+	}
+	t.Logf("USB HID interfaces: %+v", list)
+	ch := make(chan scanner.Scan, 4)
+	open := scanner.USBHIDOpener(keyboardMatch,
+		func() scanner.ReportDecoder { return scanner.NewKeyboardDecoder(us) }, scanner.Options{}, scanner.ChanSink(ch))
+	states := supervise(t, "bench-1 usb-hid", open)
+	waitState(t, states, scanner.StateConnected)
+	typeOnKeyboard(t, r.Keyboard, "YT2345678901234\n")
+	nextScan(t, ch, "YT2345678901234")
+
+	if err := r.Keyboard.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	c := waitState(t, states, scanner.StateDisconnected)
+	t.Logf("unplugged: %v", c.err)
+	if err := r.Keyboard.Plug(); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, states, scanner.StateConnected)
+	typeOnKeyboard(t, r.Keyboard, "AFTER-REPLUG\n")
+	nextScan(t, ch, "AFTER-REPLUG")
 }

@@ -11,7 +11,7 @@ func TestMain(m *testing.M) { usbvm.Main(m) }
 
 // TestUSBVM boots the VM once and runs every TestGuest* test of this package inside it.
 func TestUSBVM(t *testing.T) {
-	usbvm.RunTests(t, usbvm.Options{Run: "^TestGuest", Watchdog: 100 * time.Second})
+	usbvm.RunTests(t, usbvm.Options{Run: "^TestGuest", CGO: true, Watchdog: 100 * time.Second})
 }
 
 // guest returns the rig inside the VM and skips on the host, where TestUSBVM runs the
