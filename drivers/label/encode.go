@@ -178,7 +178,7 @@ func appendESCPOS(e *escpos.Encoder, l *Layout, fs *Fonts) error {
 	e.Init()
 	e.ChineseMode(true)
 	e.MotionUnits(unit, unit)
-	cur := 0
+	cur, end := 0, 0 // paper position and the bottom of what is printed
 	for _, b := range bands(l.Elements) {
 		if b.y0 > cur {
 			e.FeedDots(u(b.y0 - cur))
@@ -191,7 +191,10 @@ func appendESCPOS(e *escpos.Encoder, l *Layout, fs *Fonts) error {
 				e.Position(u(t.X))
 				e.Text(t.Text)
 			}
-			e.FeedDots(u(b.y1 - b.y0))
+			// ESC J before the next band prints the line and feeds from
+			// its top.
+			cur, end = b.y0, b.y1
+			continue
 		case len(b.elems) == 1 && b.elems[0].Kind == KindBarcode && b.elems[0].Module <= 6 && b.elems[0].BarH <= 255:
 			el := b.elems[0]
 			e.Justify(justify(l, el))
@@ -222,10 +225,14 @@ func appendESCPOS(e *escpos.Encoder, l *Layout, fs *Fonts) error {
 			}
 			e.Raster(bm.Stride, bm.Height, bm.Ink)
 		}
-		cur = b.y1
+		cur, end = b.y1, b.y1
 		if err := e.Err(); err != nil {
 			return fmt.Errorf("encode ESC/POS: %w", err)
 		}
+	}
+	if end > cur {
+		e.FeedDots(u(end - cur))
+		cur = end
 	}
 	e.Size(1, 1)
 	if p.Receipt {

@@ -231,6 +231,11 @@ func (f *flow) barcode(data string, barH, maxModule int) error {
 	if err != nil {
 		return err
 	}
+	return f.barcodeModules(data, mods, barH, maxModule)
+}
+
+// barcodeModules is barcode with the symbol's width in modules known.
+func (f *flow) barcodeModules(data string, mods, barH, maxModule int) error {
 	m := maxModule
 	for m > 1 && (mods+20)*m > f.width() {
 		m--
@@ -335,12 +340,21 @@ func LayoutWaybill(w *Waybill, p Profile) (*Layout, error) {
 	if strings.TrimSpace(w.Receiver.Name) == "" || partyAddress(w.Receiver) == "" {
 		return nil, fmt.Errorf("layout waybill %s: no receiver name or address: %w", w.No, ErrInvalid)
 	}
+	// The codes' sizes do not depend on the style: compute them once.
+	var c codes
+	var err error
+	if c.bar, err = code128Modules(w.No); err != nil {
+		return nil, fmt.Errorf("layout waybill: %w", err)
+	}
+	if c.qr, err = qrModules(w.No); err != nil {
+		return nil, fmt.Errorf("layout waybill: %w", err)
+	}
 	var last error
 	sts := styles(p.DPI)
 	for i, st := range sts {
 		items := len(w.Items)
 		for {
-			l, err := layoutWaybill(w, p, st, items)
+			l, err := layoutWaybill(w, p, st, items, c)
 			if err != nil {
 				return nil, err
 			}
@@ -361,12 +375,14 @@ func LayoutWaybill(w *Waybill, p Profile) (*Layout, error) {
 	return nil, last
 }
 
+type codes struct{ bar, qr int } // widths in modules
+
 type built struct {
 	*Layout
 	used int
 }
 
-func layoutWaybill(w *Waybill, p Profile, st style, items int) (*built, error) {
+func layoutWaybill(w *Waybill, p Profile, st style, items int, c codes) (*built, error) {
 	l, err := newLayout(p)
 	if err != nil {
 		return nil, err
@@ -407,7 +423,7 @@ func layoutWaybill(w *Waybill, p Profile, st style, items int) (*built, error) {
 	if p.DPI >= 300 {
 		maxModule = 4
 	}
-	if err := f.barcode(w.No, p.Dots(st.barH), maxModule); err != nil {
+	if err := f.barcodeModules(w.No, c.bar, p.Dots(st.barH), maxModule); err != nil {
 		return nil, err
 	}
 	f.rule(thick)
@@ -443,10 +459,7 @@ func layoutWaybill(w *Waybill, p Profile, st style, items int) (*built, error) {
 
 	// Footer: order id and print time on the left, QR of the waybill
 	// number on the right, at the bottom of the label.
-	mods, err := qrModules(w.No)
-	if err != nil {
-		return nil, err
-	}
+	mods := c.qr
 	cell := max(1, p.Dots(16)/mods)
 	qrW := mods * cell
 	var foot []string
