@@ -99,7 +99,7 @@ func usblpErr(op, addr string, err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return newErr(op, addr, ErrTimeout, err)
 	case errors.Is(err, syscall.ENOTTY):
-		return newErrf(op, addr, ErrUnsupported, "not a usblp printer node")
+		return &opError{Op: op, Addr: addr, Sentinel: ErrUnsupported, Err: err, Detail: "not a usblp printer node"}
 	}
 	return newErr(op, addr, ErrDisconnected, err)
 }
