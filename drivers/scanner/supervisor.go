@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"go.bug.st/serial"
@@ -159,8 +160,10 @@ func SerialOpener(t SerialTarget, cfg SerialConfig, sink Sink) OpenFunc {
 			}
 			path = p
 		}
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("open serial scanner %s: %w", path, ErrNotFound)
+		if runtime.GOOS != "windows" { // COM ports are not files
+			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("open serial scanner %s: %w", path, ErrNotFound)
+			}
 		}
 		mode := t.Mode
 		if mode.BaudRate == 0 {
@@ -168,6 +171,10 @@ func SerialOpener(t SerialTarget, cfg SerialConfig, sink Sink) OpenFunc {
 		}
 		port, err := serial.Open(path, &mode)
 		if err != nil {
+			var pe *serial.PortError
+			if errors.As(err, &pe) && pe.Code() == serial.PortNotFound {
+				return nil, fmt.Errorf("open serial scanner %s: %w: %w", path, ErrNotFound, err)
+			}
 			return nil, fmt.Errorf("open serial scanner %s: %w", path, err)
 		}
 		r, err := NewSerialReader(port, cfg, sink)
