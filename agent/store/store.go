@@ -124,7 +124,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: create data directory: %w", diskErr(err))
 	}
 	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync,
-		FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+		FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("open store %s: the file is locked by another running Dockhand: %w", path, err)
