@@ -408,8 +408,8 @@ func (c *Config) Validate() error {
 			bad(key+".id", "%q is used by another scanner", s.ID)
 		}
 		scanners[s.ID] = true
-		if !schemeOneOf(s.URL, "serial", "hid", "evdev") {
-			bad(key+".url", "%q must be serial:///dev/ttyACM0?baud=9600, hid://?vid=0c2e&pid=0b61 or evdev:///dev/input/event3", s.URL)
+		if !schemeOneOf(s.URL, "serial", "hid", "hidraw", "evdev") {
+			bad(key+".url", "%q must be serial:///dev/ttyACM0?baud=9600, hid://?vid=0c2e&pid=0b61, hidraw:///dev/hidraw0 or evdev:///dev/input/event3", s.URL)
 		}
 		if s.Terminator != "" && !oneOf(s.Terminator, "cr", "lf", "crlf", "tab", "none") {
 			bad(key+".terminator", "%q must be cr, lf, crlf, tab or none", s.Terminator)
