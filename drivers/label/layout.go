@@ -156,6 +156,20 @@ func wrap(s string, max int) []string {
 	return lines
 }
 
+// barcodeSafe reports whether s can be a Code 128 on every output:
+// printable ASCII, 1–64 characters.
+func barcodeSafe(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7E {
+			return false
+		}
+	}
+	return true
+}
+
 // maskPhone masks a full 11-digit mainland mobile number as 138****5678;
 // anything else (already masked, landlines) is printed as given.
 func maskPhone(p string) string {
@@ -336,6 +350,9 @@ const UrgentMark = "★加急★"
 func LayoutWaybill(w *Waybill, p Profile) (*Layout, error) {
 	if strings.TrimSpace(w.No) == "" {
 		return nil, fmt.Errorf("layout waybill: no waybill number: %w", ErrInvalid)
+	}
+	if !barcodeSafe(w.No) {
+		return nil, fmt.Errorf("layout waybill: waybill number %q must be 1–64 letters, digits or ASCII symbols to print as a barcode: %w", w.No, ErrInvalid)
 	}
 	if strings.TrimSpace(w.Receiver.Name) == "" || partyAddress(w.Receiver) == "" {
 		return nil, fmt.Errorf("layout waybill %s: no receiver name or address: %w", w.No, ErrInvalid)
@@ -563,7 +580,7 @@ func LayoutPackingList(pl *PackingList, p Profile) (*Layout, error) {
 	if code == "" {
 		code = pl.OrderID
 	}
-	if code != "" {
+	if barcodeSafe(code) {
 		f.y += gap
 		if err := f.barcode(code, p.Dots(10), 2); err != nil {
 			return nil, err

@@ -333,3 +333,34 @@ func TestRasterImage(t *testing.T) {
 		t.Errorf("no fonts: %v", err)
 	}
 }
+
+// FuzzWaybill lays out and encodes waybills with arbitrary text from the
+// hub: it must print or refuse with a clear error, never panic or send
+// text the built-in font cannot show.
+func FuzzWaybill(f *testing.F) {
+	f.Add("𠮷野家😀", "彌敦道 688 號", "571-K12 00", "78512345678901", "备注")
+	f.Add("", "", "", "", "")
+	f.Add("\x00\xff", "\r\n\t", "中", "ZT\"1", "\\[\"]")
+	fs, _ := FontsFor("")
+	f.Fuzz(func(t *testing.T, name, addr, sort, no, remark string) {
+		w := sampleWaybill()
+		w.Receiver.Name, w.Receiver.Address, w.SortCode, w.No, w.Remark = name, addr, sort, no, remark
+		for _, lang := range []Language{TSPL, ESCPOS} {
+			l, err := LayoutWaybill(w, Profile{Language: lang, DPI: 203, WidthMM: 76, HeightMM: 130})
+			if err != nil {
+				if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrDoesNotFit) {
+					t.Fatalf("unexpected error kind: %v", err)
+				}
+				return
+			}
+			var out bytes.Buffer
+			if err := Encode(&out, l, fs); err != nil {
+				if fs == nil && errors.Is(err, ErrNoCJKFont) {
+					return
+				}
+				t.Fatalf("laid out but not encodable: %v", err)
+			}
+			checkPrintable(t, lang, out.Bytes())
+		}
+	})
+}

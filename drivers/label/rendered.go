@@ -45,8 +45,8 @@ func RenderedBytes(r Rendered, p Profile) ([]byte, error) {
 	if r.DPI != p.DPI {
 		return nil, fmt.Errorf("platform waybill: made for %d dpi, this printer (%s) prints %d dpi: %w", r.DPI, p.Model, p.DPI, ErrDPIMismatch)
 	}
-	if math.Abs(r.WidthMM-p.WidthMM) > SizeToleranceMM || p.HeightMM != 0 && math.Abs(r.HeightMM-p.HeightMM) > SizeToleranceMM ||
-		p.HeightMM == 0 && r.WidthMM > p.WidthMM+SizeToleranceMM {
+	near := func(a, b float64) bool { return math.Abs(a-b) <= SizeToleranceMM } // false for NaN
+	if !near(r.WidthMM, p.WidthMM) || p.HeightMM != 0 && !near(r.HeightMM, p.HeightMM) {
 		return nil, fmt.Errorf("platform waybill: made for %g×%g mm labels, this printer (%s) has %g×%g mm loaded: %w", r.WidthMM, r.HeightMM, p.Model, p.WidthMM, p.HeightMM, ErrSizeMismatch)
 	}
 	want, err := hex.DecodeString(strings.TrimSpace(r.SHA256))

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -32,9 +33,14 @@ func TestRenderedBytes(t *testing.T) {
 		{"300 dpi", rendered("tspl", 300, 76, 130, data), xp, ErrDPIMismatch},
 		{"100x150", rendered("tspl", 203, 100, 150, data), xp, ErrSizeMismatch},
 		{"height", rendered("tspl", 203, 76, 180, data), xp, ErrSizeMismatch},
+		{"not a number", rendered("tspl", 203, math.NaN(), 130, data), xp, ErrSizeMismatch},
 		{"receipt any height", rendered("escpos", 203, 72, 0, data), receipt, nil},
 		{"receipt too wide", rendered("escpos", 203, 100, 0, data), receipt, ErrSizeMismatch},
-		{"digest", func() Rendered { r := rendered("tspl", 203, 76, 130, data); r.SHA256 = strings.Repeat("ab", 32); return r }(), xp, ErrDigestMismatch},
+		{"digest", func() Rendered {
+			r := rendered("tspl", 203, 76, 130, data)
+			r.SHA256 = strings.Repeat("ab", 32)
+			return r
+		}(), xp, ErrDigestMismatch},
 		{"digest not hex", func() Rendered { r := rendered("tspl", 203, 76, 130, data); r.SHA256 = "9f2c…"; return r }(), xp, ErrRenderedData},
 		{"bad base64", func() Rendered { r := rendered("tspl", 203, 76, 130, data); r.DataB64 = "U0l@@"; return r }(), xp, ErrRenderedData},
 		{"empty", rendered("tspl", 203, 76, 130, nil), xp, ErrRenderedData},
@@ -71,6 +77,9 @@ func FuzzRenderedBytes(f *testing.F) {
 		d := sha256.Sum256(out)
 		if !strings.EqualFold(hex.EncodeToString(d[:]), strings.TrimSpace(sum)) {
 			t.Fatalf("accepted data whose digest %x is not %q", d, sum)
+		}
+		if !(math.Abs(w-p.WidthMM) <= SizeToleranceMM) || !(math.Abs(h-p.HeightMM) <= SizeToleranceMM) || dpi != p.DPI {
+			t.Fatalf("accepted %g×%g mm at %d dpi for %+v", w, h, dpi, p)
 		}
 	})
 }
