@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dockhand/dockhand/drivers/label"
 )
 
 // Config is the whole configuration file.
@@ -388,6 +390,11 @@ func (c *Config) Validate() error {
 		printers[p.ID] = true
 		if !schemeOneOf(p.URL, "tcp", "serial", "usblp", "winspool", "file") {
 			bad(key+".url", "%q must be tcp://host:9100, serial:///dev/ttyUSB0?baud=9600, usblp:///dev/usb/lp0, winspool://Name or file:///path", p.URL)
+		}
+		if p.Model != "" {
+			if _, ok := label.ProfileFor(p.Model); !ok {
+				bad(key+".model", "%q is not a known model; known: %s", p.Model, strings.Join(label.Models(), ", "))
+			}
 		}
 		if p.Language != "" && !oneOf(p.Language, "tspl", "escpos") {
 			bad(key+".language", "%q must be tspl or escpos", p.Language)
