@@ -44,7 +44,7 @@ define dist-build
 		$(GO) build -trimpath -tags '$(5)' -ldflags '$(DIST_LDFLAGS) $(6)' -o $(7) $(DIST_MAIN)
 endef
 
-.PHONY: dist dist-linux-amd64 dist-linux-arm64 dist-linux-armv7 dist-windows-amd64 deb package-test
+.PHONY: dist-version dist dist-linux-amd64 dist-linux-arm64 dist-linux-armv7 dist-windows-amd64 deb package-test
 
 dist: dist-linux-amd64 dist-linux-arm64 dist-linux-armv7 dist-windows-amd64 deb ## Build every release binary, the .debs and the Windows zip into dist/, with SHA256SUMS
 	cd $(DIST_DIR) && sha256sum linux-*/dockhand windows-*/dockhand.exe *.deb *.zip > SHA256SUMS
@@ -66,6 +66,9 @@ deb: dist-linux-amd64 dist-linux-arm64 dist-linux-armv7 ## Build the .deb for am
 	sh packaging/mkdeb.sh amd64 $(DIST_DIR)/linux-amd64/dockhand $(VERSION) $(DIST_DIR)
 	sh packaging/mkdeb.sh arm64 $(DIST_DIR)/linux-arm64/dockhand $(VERSION) $(DIST_DIR)
 	sh packaging/mkdeb.sh armhf $(DIST_DIR)/linux-armv7/dockhand $(VERSION) $(DIST_DIR)
+
+dist-version: ## Print the version the release builds stamp (from the latest v-tag, else 0.0.0-dev.N)
+	@echo $(VERSION)
 
 package-test: ## Build everything, check reproducibility, inspect and install the .deb into a scratch root (installs apt prerequisites)
 	sh packaging/test.sh

@@ -18,6 +18,14 @@ export SOURCE_DATE_EPOCH
 # tag (0.2.0-3-gabc) becomes 0.2.0+3.gabc and sorts after it.
 debversion() {
 	case "$1" in
+	[0-9]*.[0-9]*) ;;
+	*)
+		# Not a version (a bare commit id): keep it, below every release.
+		echo "0.0.0~git.$1" | sed 's/-/./g'
+		return
+		;;
+	esac
+	case "$1" in
 	*-[0-9]*-g[0-9a-f]*) echo "$1" | sed -e 's/-/+/' -e 's/-/./g' ;;
 	*-*) echo "$1" | sed -e 's/-/~/' -e 's/-/./g' ;;
 	*) echo "$1" ;;
