@@ -37,28 +37,7 @@ func EncodeTSPL(w io.Writer, l *Layout, fs *Fonts) error {
 func appendTSPL(e *tspl.Encoder, l *Layout, fs *Fonts) error {
 	p := l.Profile
 	e.Charset = p.Charset
-	h := p.HeightMM
-	if h == 0 { // a roll: the content's height
-		h = math.Ceil(float64(l.Height) / p.DotsPerMM())
-	}
-	e.Size(p.WidthMM, h)
-	if p.BlackMarkMM > 0 {
-		e.BLine(p.BlackMarkMM, 0)
-	} else {
-		e.Gap(p.GapMM, 0)
-	}
-	e.Direction(p.Direction, false)
-	e.Reference(0, 0)
-	if p.Darkness > 0 {
-		e.Density(p.Darkness)
-	}
-	if p.Speed > 0 {
-		e.Speed(p.Speed)
-	}
-	if p.CodePage != "" {
-		e.CodePage(p.CodePage)
-	}
-	e.Cls()
+	tsplSetup(e, l)
 	for _, el := range l.Elements {
 		switch el.Kind {
 		case KindText:
@@ -94,6 +73,33 @@ func appendTSPL(e *tspl.Encoder, l *Layout, fs *Fonts) error {
 		return fmt.Errorf("encode TSPL: %w", err)
 	}
 	return nil
+}
+
+// tsplSetup writes the label set-up from the profile and CLS.
+func tsplSetup(e *tspl.Encoder, l *Layout) {
+	p := l.Profile
+	h := p.HeightMM
+	if h == 0 { // a roll: the content's height
+		h = math.Ceil(float64(l.Height) / p.DotsPerMM())
+	}
+	e.Size(p.WidthMM, h)
+	if p.BlackMarkMM > 0 {
+		e.BLine(p.BlackMarkMM, 0)
+	} else {
+		e.Gap(p.GapMM, 0)
+	}
+	e.Direction(p.Direction, false)
+	e.Reference(0, 0)
+	if p.Darkness > 0 {
+		e.Density(p.Darkness)
+	}
+	if p.Speed > 0 {
+		e.Speed(p.Speed)
+	}
+	if p.CodePage != "" {
+		e.CodePage(p.CodePage)
+	}
+	e.Cls()
 }
 
 // band is a run of elements that overlap vertically.
@@ -237,14 +243,22 @@ func appendESCPOS(e *escpos.Encoder, l *Layout, fs *Fonts) error {
 	e.Size(1, 1)
 	if p.Receipt {
 		e.FeedDots(u(max(0, l.Height-cur)))
-		e.FeedCut(true, 0)
-	} else {
-		e.NextLabel()
 	}
+	escposEnd(e, p)
 	if err := e.Err(); err != nil {
 		return fmt.Errorf("encode ESC/POS: %w", err)
 	}
 	return nil
+}
+
+// escposEnd finishes a job: feed and partial cut on a receipt printer,
+// feed to the next label in label mode.
+func escposEnd(e *escpos.Encoder, p Profile) {
+	if p.Receipt {
+		e.FeedCut(true, 0)
+	} else {
+		e.NextLabel()
+	}
 }
 
 // justify picks the ESC a alignment closest to where the layout put el.

@@ -199,7 +199,7 @@ func (fs *Fonts) fontFor(r rune) int {
 	return idx
 }
 
-// face returns a face of font i whose em is size pixels (mu held).
+// face returns a face of font i whose em is size pixels, or nil (mu held).
 func (fs *Fonts) face(i, size int) font.Face {
 	k := faceKey{i, size}
 	if f, ok := fs.faces[k]; ok {
@@ -207,8 +207,7 @@ func (fs *Fonts) face(i, size int) font.Face {
 	}
 	f, err := opentype.NewFace(fs.fonts[i], &opentype.FaceOptions{Size: float64(size), DPI: 72, Hinting: font.HintingNone})
 	if err != nil {
-		// Only a bad size makes NewFace fail; sizes here are fixed positive.
-		panic(fmt.Sprintf("label: font face of size %d: %v", size, err))
+		f = nil // only a size ≤ 0 fails; the caller draws a box
 	}
 	fs.faces[k] = f
 	return f

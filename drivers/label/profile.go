@@ -42,6 +42,10 @@ type Profile struct {
 	Copies  int // labels per print; 0 means 1
 	// Direction is TSPL DIRECTION (0 or 1): which way the label comes out.
 	Direction int
+	// Bitmap prints the whole label as one image instead of built-in
+	// fonts and codes (printers without a usable Chinese font); it needs
+	// the CJK font.
+	Bitmap bool
 }
 
 // DotsPerMM returns the dots per millimetre of the profile's head.

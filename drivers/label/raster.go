@@ -161,7 +161,15 @@ func drawText(a *image.Alpha, fs *Fonts, x, y, mul int, s string) {
 			continue
 		}
 		fi := fs.fontFor(r)
-		if fi < 0 {
+		size := h // CJK: the em fills the cell
+		if fi == 0 {
+			size = cw * 5 / 3 // Go Mono advances 0.6 em: fill the half cell
+		}
+		var face font.Face
+		if fi >= 0 {
+			face = fs.face(fi, size)
+		}
+		if face == nil {
 			fs.missing[r] = true
 			m := max(1, mul)
 			inset := 2 * mul
@@ -172,11 +180,6 @@ func drawText(a *image.Alpha, fs *Fonts, x, y, mul int, s string) {
 			x += cw
 			continue
 		}
-		size := h // CJK: the em fills the cell
-		if fi == 0 {
-			size = cw * 5 / 3 // Go Mono advances 0.6 em: fill the half cell
-		}
-		face := fs.face(fi, size)
 		adv, ok := face.GlyphAdvance(r)
 		if !ok {
 			adv = fixed.I(cw)
