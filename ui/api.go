@@ -107,7 +107,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true,
-		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, Expires: ss.Expires})
+		Secure: s.opts.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: max(1, int(ss.Expires.Sub(s.opts.Now())/time.Second))})
 	writeJSON(w, http.StatusOK, s.meOf(ss))
 }
 

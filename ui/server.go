@@ -53,6 +53,9 @@ type Options struct {
 	// EscalateAfter re-sends an unacknowledged urgent popup, louder, to every
 	// manager (default 5 min).
 	EscalateAfter time.Duration
+	// EscalateEvery is how often popups are checked for escalation (default
+	// EscalateAfter/4, at most 30 s).
+	EscalateEvery time.Duration
 	// Location is the warehouse's time zone for hours of day (default time.Local).
 	Location *time.Location
 	Now      func() time.Time
@@ -140,7 +143,11 @@ func (s *Server) PublishVerdict(v Verdict) {
 // counts and urgent popups, escalates unacknowledged popups, and forgets old scan
 // ids and expired sessions.
 func (s *Server) Run(ctx context.Context) error {
-	escalate := time.NewTicker(min(s.opts.EscalateAfter/4, 30*time.Second))
+	every := s.opts.EscalateEvery
+	if every <= 0 {
+		every = min(s.opts.EscalateAfter/4, 30*time.Second)
+	}
+	escalate := time.NewTicker(every)
 	defer escalate.Stop()
 	purge := time.NewTicker(time.Hour)
 	defer purge.Stop()

@@ -66,6 +66,9 @@ func (e *Engine) loadSession(tx *store.Tx, station string) (*session, error) {
 	if !found {
 		return nil, nil
 	}
+	if ss.Scanned == nil {
+		ss.Scanned = map[string]int{}
+	}
 	return &ss, nil
 }
 
@@ -116,7 +119,9 @@ func (st *step) event(typ, orderID, waybill string, data any) error {
 
 func (st *step) reject(reason, zh, en string) error {
 	st.v.OK, st.v.Reason, st.v.MsgZH, st.v.MsgEN = false, reason, zh, en
-	if st.in.Mode == ui.ModePack {
+	// The contract ties pack.rejected to an order and to its own reasons; the rest
+	// goes to the audit log only.
+	if st.in.Mode == ui.ModePack && st.v.OrderID != "" && slices.Contains(wire.RejectReasons, reason) {
 		return st.event(wire.EventPackRejected, st.v.OrderID, "", wire.PackRejectedData{Reason: reason, Code: st.in.Code})
 	}
 	_, err := st.tx.AppendAudit(store.AuditRecord{At: st.now, Station: st.in.Station, Operator: st.in.Operator, Action: st.in.Mode + ".reject",
