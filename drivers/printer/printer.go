@@ -43,13 +43,13 @@ func (s State) Hub() State {
 type Status struct {
 	// State is the single most important condition (cover open beats paper
 	// out beats error beats offline/paused beats printing beats ready).
-	State State
+	State State `json:"state"`
 	// Detail lists every condition the printer reported, in English words
 	// separated by ", " (e.g. "head open, paper out"); empty when ready.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 	// PaperNearEnd is set when the paper roll sensor reports a nearly
 	// empty roll; the printer still works.
-	PaperNearEnd bool
+	PaperNearEnd bool `json:"paper_near_end,omitempty"`
 }
 
 // OK reports whether the printer can take a job now.
