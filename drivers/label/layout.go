@@ -127,7 +127,12 @@ func wrap(s string, max int) []string {
 			}
 			tok = s[:i]
 		} else {
-			_, n := utf8.DecodeRuneInString(s)
+			r, n := utf8.DecodeRuneInString(s)
+			if r == '×' { // keep "×2" together
+				for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+					n++
+				}
+			}
 			tok = s[:n]
 		}
 		s = s[len(tok):]
@@ -142,8 +147,9 @@ func wrap(s string, max int) []string {
 			}
 		}
 		for c > max { // a word longer than a line: split it
-			line.WriteString(tok[:max-lineCells])
-			tok = tok[max-lineCells:]
+			cut := cutCells(tok, max-lineCells)
+			line.WriteString(tok[:cut])
+			tok = tok[cut:]
 			flush()
 			c = Cells(tok)
 		}
@@ -154,6 +160,22 @@ func wrap(s string, max int) []string {
 		flush()
 	}
 	return lines
+}
+
+// cutCells returns the byte length of the longest prefix of s that is at
+// most n cells (at least one rune).
+func cutCells(s string, n int) int {
+	c := 0
+	for i, r := range s {
+		c += runeCells(r)
+		if c > n {
+			if i == 0 {
+				return len(string(r))
+			}
+			return i
+		}
+	}
+	return len(s)
 }
 
 // barcodeSafe reports whether s can be a Code 128 on every output:

@@ -26,6 +26,8 @@ func TestWrap(t *testing.T) {
 		{"a\tb\n\nc  d", 20, []string{"a b c d"}},
 		{"王𠮷😀", 4, []string{"王𠮷", "😀"}},
 		{"❤\ufe0f好", 10, []string{"❤好"}},
+		{"连体衣 尺码:73 ×12", 16, []string{"连体衣 尺码:73", "×12"}},
+		{"×1234567890", 6, []string{"×1234", "567890"}},
 	}
 	for _, tt := range tests {
 		got := wrap(tt.in, tt.max)
