@@ -1,0 +1,285 @@
+package floor
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dockhand/dockhand/agent/codes"
+	"github.com/dockhand/dockhand/agent/store"
+	"github.com/dockhand/dockhand/sync/wire"
+)
+
+// StartPick opens a pick session at a picker's station on an order, or, when
+// orderID is "", on the first order of the pick list that no one else has.
+func (e *Engine) StartPick(ctx context.Context, station, operator, orderID string) (Verdict, error) {
+	if station == "" {
+		return Verdict{}, fmt.Errorf("start pick: %w", ErrBadStation)
+	}
+	var candidates []string
+	if orderID != "" {
+		candidates = []string{orderID}
+	} else {
+		list, err := e.PickList(ctx, 20)
+		if err != nil {
+			return Verdict{}, err
+		}
+		for _, p := range list {
+			candidates = append(candidates, p.OrderID)
+		}
+	}
+	var v Verdict
+	for _, id := range candidates {
+		err := e.step(ctx, func(tx *store.Tx) error {
+			t := e.begin(tx, station, operator, &v)
+			v.Mode = ModePick
+			s, err := t.session()
+			if err != nil {
+				return err
+			}
+			if s != nil && s.OrderID != "" {
+				rec, err := t.tx.Order(s.OrderID)
+				if err == nil {
+					t.show(rec, s)
+				}
+				v.Next = StepItems
+				if err := t.reject(nil, ReasonOrderOpen, "pick", id, msgStationBusy(s)); err != nil {
+					return err
+				}
+				return t.audit("pick.start", id)
+			}
+			if err := t.open(codes.Code{Raw: id, Data: id}, nil, ModePick, id); err != nil {
+				return err
+			}
+			return t.audit("pick.start", id)
+		})
+		if err != nil {
+			return Verdict{}, fmt.Errorf("start pick of %s at %s: %w", id, station, err)
+		}
+		if v.OK || orderID != "" || v.Reason == ReasonOrderOpen {
+			return v, nil
+		}
+	}
+	if len(candidates) == 0 {
+		v = Verdict{Station: station, Mode: ModePick, Next: StepOrder, Reason: ReasonNoSession, Message: msgNothingToPick()}
+	}
+	return v, nil
+}
+
+// location handles a bin scanned during a pick.
+func (t *txn) location(s *Session, o *wire.Order, loc string, l *wire.Line) error {
+	v := t.v
+	if l == nil {
+		v.Expected = nextLocation(o, s)
+		return t.reject(o, ReasonWrongLocation, "pick", loc, msgNotHere(loc, v.Expected))
+	}
+	s.Location = loc
+	lv := lineView(l, s)
+	v.Line = &lv
+	v.OK, v.Next = true, StepItems
+	v.Message = msgAtLocation(loc, l, l.Qty-s.Counts[l.LineID])
+	return t.saveSession(s)
+}
+
+// picked ends a pick session whose lines are all picked.
+func (t *txn) picked(s *Session, rec *store.OrderRecord) error {
+	v := t.v
+	o := &rec.Order
+	lines := make([]wire.PickLine, 0, len(o.Lines))
+	for _, l := range o.Lines {
+		lines = append(lines, wire.PickLine{LineID: l.LineID, Qty: s.Counts[l.LineID], Location: l.Location})
+	}
+	if _, err := t.event(wire.EventPickCompleted, o, wire.PickData{Lines: lines}); err != nil {
+		return err
+	}
+	st, err := t.state(o.OrderID)
+	if err != nil {
+		return err
+	}
+	st.Picked, st.PickedAt = true, t.now
+	if err := t.saveState(o.OrderID, st); err != nil {
+		return err
+	}
+	v.OK, v.Done, v.Next = true, true, StepOrder
+	v.Message = msgPicked(o)
+	return t.endSession(s)
+}
+
+// locationLine returns the first unfinished line stored at loc.
+func locationLine(o *wire.Order, s *Session, loc string) *wire.Line {
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		if l.Location != "" && l.Location == loc && s.Counts[l.LineID] < l.Qty {
+			return l
+		}
+	}
+	return nil
+}
+
+// nextLocation is the first bin of the walk that still has something to pick.
+func nextLocation(o *wire.Order, s *Session) string {
+	var best string
+	for _, l := range o.Lines {
+		if l.Location == "" || s.Counts[l.LineID] >= l.Qty {
+			continue
+		}
+		if best == "" || compareLocation(l.Location, best) < 0 {
+			best = l.Location
+		}
+	}
+	return best
+}
+
+var locationPattern = regexp.MustCompile(`^([A-Za-z]+)-(\d{1,3})-(\d{1,3})-(\d{1,3})$`)
+
+func looksLikeLocation(s string) bool { return locationPattern.MatchString(s) }
+
+// Location is a bin in walk order: zone, aisle, level, bin.
+type Location struct {
+	Zone              string
+	Aisle, Level, Bin int
+	Valid             bool
+}
+
+// ParseLocation reads a bin label like A-03-2-07 (zone A, aisle 3, level 2,
+// bin 7). Valid is false for any other form.
+func ParseLocation(s string) Location {
+	m := locationPattern.FindStringSubmatch(s)
+	if m == nil {
+		return Location{}
+	}
+	a, _ := strconv.Atoi(m[2])
+	l, _ := strconv.Atoi(m[3])
+	b, _ := strconv.Atoi(m[4])
+	return Location{Zone: strings.ToUpper(m[1]), Aisle: a, Level: l, Bin: b, Valid: true}
+}
+
+// compareLocation orders bins by walk: zone, aisle, level, bin; labels of
+// another form come after, in text order.
+func compareLocation(a, b string) int {
+	la, lb := ParseLocation(a), ParseLocation(b)
+	switch {
+	case la.Valid && lb.Valid:
+		return cmp.Or(cmp.Compare(la.Zone, lb.Zone), cmp.Compare(la.Aisle, lb.Aisle),
+			cmp.Compare(la.Level, lb.Level), cmp.Compare(la.Bin, lb.Bin), strings.Compare(a, b))
+	case la.Valid:
+		return -1
+	case lb.Valid:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// PickItem is one order of the pick list.
+type PickItem struct {
+	OrderID        string     `json:"order_id"`
+	Urgent         bool       `json:"urgent"`
+	Reasons        []string   `json:"reasons,omitempty"`
+	PromisedShipBy *time.Time `json:"promised_ship_by,omitempty"`
+	Location       string     `json:"location"` // the first bin of the walk
+	Lines          int        `json:"lines"`
+	Units          int        `json:"units"`
+	Carrier        string     `json:"carrier"`
+	Tags           []string   `json:"tags,omitempty"`
+}
+
+// PickList returns up to limit orders to pick, in the order pickers should
+// take them: urgent first (the hub's priority or the local rules), then the
+// earliest promised ship-by time, then the walk order of the first bin. Orders
+// intercepted, held, already picked or verified, or being worked on at a
+// station are left out.
+func (e *Engine) PickList(ctx context.Context, limit int) ([]PickItem, error) {
+	var items []PickItem
+	err := e.s.View(func(tx *store.Tx) error {
+		holds, err := tx.ActiveHolds()
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		if e.opts.Now != nil {
+			now = e.opts.Now()
+		}
+		return tx.OpenOrders(func(r *store.OrderRecord) bool {
+			if err = ctx.Err(); err != nil {
+				return false
+			}
+			o := &r.Order
+			if o.Status != wire.StatusReleased {
+				return true
+			}
+			for _, l := range o.Lines {
+				for _, h := range holds {
+					if h.Matches(l.SKU, l.Batch) {
+						return true
+					}
+				}
+			}
+			if tx.GetRaw(store.CollClaims, o.OrderID) != nil {
+				return true
+			}
+			if raw := tx.GetRaw(store.CollFloor, o.OrderID); raw != nil {
+				var st OrderState
+				if jsonUnmarshal(raw, &st) == nil && (st.Picked || st.Verified || st.HandedOver) {
+					return true
+				}
+			}
+			it := PickItem{OrderID: o.OrderID, Urgent: r.Urgent, Reasons: r.Reasons, Lines: len(o.Lines), Tags: o.Tags}
+			if res := e.opts.Rules.Evaluate(o, now); res.Urgent {
+				it.Urgent = true
+				for _, s := range res.Reasons {
+					if !contains(it.Reasons, s) {
+						it.Reasons = append(it.Reasons, s)
+					}
+				}
+			}
+			if o.PromisedShipBy != nil && !o.PromisedShipBy.IsZero() {
+				t := o.PromisedShipBy.Time
+				it.PromisedShipBy = &t
+			}
+			if o.Carrier != nil {
+				it.Carrier = o.Carrier.Code
+			}
+			for _, l := range o.Lines {
+				it.Units += l.Qty
+				if l.Location != "" && (it.Location == "" || compareLocation(l.Location, it.Location) < 0) {
+					it.Location = l.Location
+				}
+			}
+			items = append(items, it)
+			return true
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build pick list: %w", err)
+	}
+	slices.SortFunc(items, comparePick)
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	return items, nil
+}
+
+func comparePick(a, b PickItem) int {
+	if a.Urgent != b.Urgent {
+		if a.Urgent {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.PromisedShipBy != nil && b.PromisedShipBy != nil:
+		if c := a.PromisedShipBy.Compare(*b.PromisedShipBy); c != 0 {
+			return c
+		}
+	case a.PromisedShipBy != nil:
+		return -1
+	case b.PromisedShipBy != nil:
+		return 1
+	}
+	return cmp.Or(compareLocation(a.Location, b.Location), strings.Compare(a.OrderID, b.OrderID))
+}
