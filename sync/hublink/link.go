@@ -173,8 +173,11 @@ func (l *Link) Run(ctx context.Context) error {
 	return nil
 }
 
+// shortSession: a session that ends sooner than this counts as refused.
+const shortSession = 5 * time.Second
+
 func (l *Link) connLoop(ctx context.Context) {
-	attempt := 0
+	attempt, short := 0, 0
 	for ctx.Err() == nil {
 		lost := make(chan error, 1)
 		c, err := Connect(ctx, ClientConfig{
@@ -223,6 +226,7 @@ func (l *Link) connLoop(ctx context.Context) {
 		}
 		l.mu.Unlock()
 		l.m.connected.Set(1)
+		up := time.Now()
 		l.log.Info("hub broker connected", "broker", l.cfg.Broker, "session", l.gen)
 		kick(l.resyncKick)
 		kick(l.outKick)
@@ -242,8 +246,20 @@ func (l *Link) connLoop(ctx context.Context) {
 		case err := <-lost:
 			l.clearSession()
 			c.Close(0)
-			attempt = 1
-			l.setProblem("connect", "lost the hub broker connection: "+err.Error())
+			// A session that ends right after it began is what a broker does
+			// when its ACL refuses what the agent publishes: back off further
+			// each time and say so.
+			if lived := time.Since(up); lived < shortSession {
+				short++
+				attempt = short
+			} else {
+				short, attempt = 0, 1
+			}
+			if short >= 3 {
+				l.setProblem("connect", fmt.Sprintf("the hub broker closed the connection right after connecting, %d times in a row (%v): it may refuse a topic this agent publishes to (check its ACL for this agent)", short, err))
+			} else {
+				l.setProblem("connect", "lost the hub broker connection: "+err.Error())
+			}
 			d := l.cfg.Backoff.Delay(attempt)
 			l.log.Warn("hub broker connection lost", "err", err, "retry_in", d.Round(time.Millisecond))
 			if !sleep(ctx, d) {

@@ -59,6 +59,7 @@ func (l *Link) outboxLoop(ctx context.Context) {
 				lastErr = ""
 				l.setProblem("outbox-store", "")
 				acked = a
+				l.log.Debug("hub outbox: acked", "seq", a, "removed", removed)
 				l.m.acked.Add(float64(removed))
 				i := 0
 				for i < len(inflight) && inflight[i] <= a {

@@ -31,16 +31,21 @@ func (h *Hub) eventLoop(ctx context.Context) {
 		case e := <-h.events:
 			batch = append(batch, e)
 		}
+		// Gather what arrives within a moment: one transaction for many.
+		gather := time.NewTimer(2 * time.Millisecond)
 	more:
-		for len(batch) < 2000 {
+		for len(batch) < 5000 {
 			select {
 			case e := <-h.events:
 				batch = append(batch, e)
-			default:
+			case <-gather.C:
 				break more
 			}
 		}
+		gather.Stop()
+		t0 := time.Now()
 		ack, err := h.store(batch)
+		h.log.Debug("hubsim: stored events", "count", len(batch), "took", time.Since(t0))
 		if err != nil {
 			h.log.Error("hubsim: events not stored", "err", err, "count", len(batch))
 			continue

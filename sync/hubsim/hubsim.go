@@ -52,7 +52,10 @@ type Config struct {
 	// replay from before the history is answered with a snapshot.
 	HistoryWindow time.Duration
 	HistoryMax    int
-	Logger        *slog.Logger
+	// NoSync skips fsync on the event store: for benchmarks and tests that
+	// measure the agent, never for a hub whose acks must mean "durable".
+	NoSync bool
+	Logger *slog.Logger
 	// Now is the hub's clock (default time.Now).
 	Now func() time.Time
 }
@@ -141,7 +144,7 @@ func New(cfg Config) (*Hub, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	db, err := bolt.Open(cfg.DBPath, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bolt.Open(cfg.DBPath, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: cfg.NoSync, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("hubsim: open event store %s: %w", cfg.DBPath, err)
 	}

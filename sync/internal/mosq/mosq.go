@@ -97,7 +97,7 @@ func Start(t testing.TB, opts Options) *Broker {
 	t.Cleanup(func() {
 		b.Kill()
 		if t.Failed() {
-			t.Logf("mosquitto log:\n%s", tail(b.Log(), 4000))
+			t.Logf("mosquitto log:\n%s", tail(b.Log(), 8000))
 		}
 	})
 	return b
