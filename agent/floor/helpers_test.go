@@ -174,7 +174,7 @@ var (
 	eanFilter = ean("695884120102")
 	eanCatA   = ean("694112230050")
 	eanCatB   = ean("694112230051")
-	upcMilk   = ean("03600029145") // UPC-A 036000291452
+	upcMilk   = ean("03600029145")   // UPC-A 036000291452
 	caseMilk  = ean("1003600029145") // GTIN-14 of an inner pack
 )
 
