@@ -72,6 +72,7 @@ func ExampleSupervisor() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
 
