@@ -30,6 +30,7 @@ const (
 	ReasonOrderOpen       = "order_open"       // another order's code while one is open
 	ReasonClaimed         = "claimed"          // another station is working on the order
 	ReasonAlreadyVerified = "already_verified" // the parcel was verified before
+	ReasonAlreadyPicked   = "already_picked"   // the order was picked before
 	ReasonNotVerified     = "not_verified"     // handover of a parcel never verified
 	ReasonHandedOver      = "already_handed_over"
 	ReasonNoSession       = "no_session"      // an action that needs an open order

@@ -81,7 +81,7 @@ func (t *txn) open(c codes.Code, perr error, mode, code string) error {
 	case mode == ModePack && st.Verified:
 		return t.reject(o, ReasonAlreadyVerified, "open", code, msgAlreadyVerified(&st))
 	case mode == ModePick && (st.Picked || st.Verified):
-		return t.reject(o, ReasonAlreadyVerified, "open", code, msgAlreadyPicked(&st))
+		return t.reject(o, ReasonAlreadyPicked, "open", code, msgAlreadyPicked(&st))
 	}
 	if ok, err := t.claim(o.OrderID, mode); !ok || err != nil {
 		return err
