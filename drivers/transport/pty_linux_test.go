@@ -30,3 +30,19 @@ func openPTY(t *testing.T) (controller *os.File, follower string) {
 	t.Cleanup(func() { controller.Close() })
 	return controller, fmt.Sprintf("/dev/pts/%d", n)
 }
+
+// symlinkAtomic points link at target, replacing an older link in one step.
+func symlinkAtomic(target, link string) error {
+	tmp := link + ".new"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
+}
+
+func (b *pending) size() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.buf)
+}

@@ -12,12 +12,6 @@ import (
 	"time"
 )
 
-func (b *pending) size() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.buf)
-}
-
 // listen starts a loopback listener and runs serve for every connection.
 func listen(t testing.TB, serve func(net.Conn)) string {
 	t.Helper()
