@@ -1,6 +1,7 @@
 package label
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
@@ -38,13 +39,33 @@ func (b *Bitmap) Black(x, y int) bool {
 
 var bw = color.Palette{color.White, color.Black}
 
+// expand maps a byte of bits to 8 palette indexes.
+var expand = func() (t [256][8]uint8) {
+	for v := range t {
+		for i := range 8 {
+			t[v][i] = uint8(v>>(7-i)) & 1
+		}
+	}
+	return t
+}()
+
 // Image returns the bitmap as a two-colour paletted image (index 1 = black).
 func (b *Bitmap) Image() *image.Paletted {
 	img := image.NewPaletted(image.Rect(0, 0, b.Width, b.Height), bw)
 	for y := 0; y < b.Height; y++ {
 		row := b.Ink[y*b.Stride : (y+1)*b.Stride]
 		pix := img.Pix[y*img.Stride : y*img.Stride+b.Width]
-		for x := range pix {
+		x := 0
+		for _, v := range row {
+			if x+8 > len(pix) {
+				break
+			}
+			if v != 0 { // the image starts white (index 0)
+				copy(pix[x:x+8], expand[v][:])
+			}
+			x += 8
+		}
+		for ; x < len(pix); x++ {
 			pix[x] = (row[x>>3] >> (7 - uint(x&7))) & 1
 		}
 	}
@@ -67,8 +88,21 @@ func threshold(a *image.Alpha) *Bitmap {
 	for y := 0; y < b.Height; y++ {
 		src := a.Pix[y*a.Stride : y*a.Stride+b.Width]
 		dst := b.Ink[y*b.Stride : (y+1)*b.Stride]
-		for x, v := range src {
-			if v >= 0x80 {
+		x := 0
+		for ; x+8 <= len(src); x += 8 { // 8 pixels make one byte
+			if binary.LittleEndian.Uint64(src[x:]) == 0 {
+				continue // all white: the common case
+			}
+			var bits byte
+			for i, v := range src[x : x+8] {
+				if v >= 0x80 {
+					bits |= 0x80 >> uint(i)
+				}
+			}
+			dst[x>>3] = bits
+		}
+		for ; x < len(src); x++ {
+			if src[x] >= 0x80 {
 				dst[x>>3] |= 0x80 >> uint(x&7)
 			}
 		}
