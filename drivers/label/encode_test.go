@@ -2,6 +2,7 @@ package label
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -102,5 +103,53 @@ func TestPackingListOrder(t *testing.T) {
 	}
 	if find(l, KindBarcode).Text != "78512345678901" {
 		t.Error("no waybill barcode")
+	}
+}
+
+func TestMissingGlyphsReported(t *testing.T) {
+	fs := testFonts(t)
+	w := sampleWaybill() // the remark ends in 🎂, which no installed font draws
+	l, err := LayoutWaybill(w, Profile{Language: TSPL, DPI: 203, WidthMM: 100, HeightMM: 150})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Raster(l, fs); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range fs.Missing() {
+		if r == '😀' || r == '𠮷' {
+			t.Errorf("%q reported missing, but a font has it", r)
+		}
+		found = found || r == '🎂'
+	}
+	if !found {
+		t.Skip("this system has a font with 🎂; nothing to report")
+	}
+}
+
+func TestWritePackingList(t *testing.T) {
+	p, _ := ProfileFor("escpos-80mm")
+	var a, b bytes.Buffer
+	if err := WritePackingList(&a, samplePackingList(), p, nil); err != nil {
+		t.Fatal(err)
+	}
+	l, err := LayoutPackingList(samplePackingList(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EncodeESCPOS(&b, l, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) || a.Len() == 0 {
+		t.Error("WritePackingList differs from layout + encode")
+	}
+	// The same list on a 100×150 TSPL label.
+	tp, _ := ProfileFor("xprinter-xp-480b")
+	if err := WritePackingList(&a, samplePackingList(), tp.WithSize(100, 150), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LayoutPackingList(samplePackingList(), tp.WithSize(76, 40)); !errors.Is(err, ErrDoesNotFit) {
+		t.Errorf("a packing list on a 40 mm label: %v", err)
 	}
 }
