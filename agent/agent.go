@@ -21,10 +21,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dockhand/dockhand/agent/config"
+	"github.com/dockhand/dockhand/agent/floor"
+	"github.com/dockhand/dockhand/agent/printing"
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/agent/version"
 	"github.com/dockhand/dockhand/sync/hublink"
 	"github.com/dockhand/dockhand/sync/hubsim"
+	"github.com/dockhand/dockhand/sync/wire"
 )
 
 // DataFile is the name of the data file inside data_dir.
@@ -41,10 +44,18 @@ type Agent struct {
 	mux      *http.ServeMux
 	listener net.Listener
 
-	link      *hublink.Link
-	sim       *hubsim.Hub
-	brokerURL string
-	closers   []func() // run after every part stopped, last first
+	link     *hublink.Link
+	sim      *hubsim.Hub
+	floor    *floor.Engine
+	printq   *printing.Queue
+	render   printing.LabelRenderer
+	stations map[string]*station
+	devs     devices
+	// verdictHook and jobHook tell the UI about verdicts and print jobs.
+	verdictHook func(floor.Verdict)
+	jobHook     func(printing.Job)
+	brokerURL   string
+	closers     []func() // run after every part stopped, last first
 
 	mu    sync.Mutex
 	parts []part // long-running parts, started in order
@@ -63,8 +74,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 	a := &Agent{cfg: cfg, log: log, reg: prometheus.NewRegistry(), started: time.Now(), mux: http.NewServeMux(),
 		ready: make(chan struct{})}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rules, err := urgentRules(cfg.Urgent)
+	if err != nil {
+		return nil, err
+	}
 	s, err := store.Open(filepath.Join(cfg.DataDir, DataFile), store.Options{
 		Agent: cfg.Agent, Warehouse: cfg.Warehouse, OutboxCap: cfg.Hub.OutboxCap,
+		Classify: rules.Classifier(time.Now),
 	})
 	if err != nil {
 		return nil, err
@@ -77,6 +93,18 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 	if err := a.setupHub(); err != nil {
 		a.close()
 		return nil, err
+	}
+	a.devs.notify = func(d []wire.Device) {
+		if a.link != nil {
+			a.link.UpdateDevices(d)
+		}
+	}
+	if err := a.setupFloor(rules); err != nil {
+		a.close()
+		return nil, err
+	}
+	if p := cfg.Debug.ScanSocket; p != "" {
+		a.add("test scan socket", func(ctx context.Context) error { return a.serveScanSocket(ctx, p) })
 	}
 	return a, nil
 }

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dockhand/dockhand/agent/config"
 	"github.com/dockhand/dockhand/agent/sample"
 	"github.com/dockhand/dockhand/agent/version"
+	"github.com/dockhand/dockhand/drivers/printertest"
 	"github.com/dockhand/dockhand/sync/broker"
 	"github.com/dockhand/dockhand/sync/hublink"
 	"github.com/dockhand/dockhand/sync/hubsim"
@@ -37,6 +39,9 @@ func (a *Agent) setupHub() error {
 		a.closers = append(a.closers, func() { sim.Close() })
 		a.add("hubsim", sim.Run)
 		if err := a.loadDemoFeed(sim); err != nil {
+			return err
+		}
+		if err := a.demoFloor(); err != nil {
 			return err
 		}
 	}
@@ -105,3 +110,26 @@ func (a *Agent) onApplied(st wire.ApplyStats) {
 
 // HubSim is the demo's hub simulator, or nil.
 func (a *Agent) HubSim() *hubsim.Hub { return a.sim }
+
+// demoFloor gives the demo a packing bench, a pick PDA group and a dock when the
+// configuration names none, with a simulated network label printer on loopback,
+// so the whole flow (verify → print → hand over) can be tried without hardware.
+func (a *Agent) demoFloor() error {
+	if len(a.cfg.Stations) > 0 || len(a.cfg.Printers) > 0 {
+		return nil
+	}
+	p, err := printertest.Start()
+	if err != nil {
+		return fmt.Errorf("start the demo printer: %w", err)
+	}
+	a.closers = append(a.closers, p.Close)
+	a.cfg.Printers = []config.Printer{{ID: "demo-printer", URL: p.URL(), Model: "xprinter-xp-470b"}}
+	a.cfg.Stations = []config.Station{
+		{ID: "PACK-01", Kind: "pack", Printer: "demo-printer"},
+		{ID: "PACK-02", Kind: "pack", Printer: "demo-printer"},
+		{ID: "PICK-01", Kind: "pick"},
+		{ID: "DOCK-01", Kind: "handover"},
+	}
+	a.log.Info("demo floor: stations PACK-01, PACK-02, PICK-01, DOCK-01 and a simulated label printer", "printer", p.URL())
+	return nil
+}

@@ -44,6 +44,8 @@ type Config struct {
 	// BootstrapManager is the first manager account, created only while no manager
 	// exists. Change the PIN after the first sign-in.
 	BootstrapManager Operator `yaml:"bootstrap_manager"`
+	// Debug holds settings for tests and benchmarks; leave it out in production.
+	Debug Debug `yaml:"debug"`
 
 	// positions maps a key path (e.g. "stations[1].printer") to its line.
 	positions map[string]int
@@ -137,6 +139,14 @@ type Station struct {
 	Scanners []string `yaml:"scanners"`
 	Printer  string   `yaml:"printer"`
 	Signal   string   `yaml:"signal"` // a relay or light tower: serial:///dev/ttyUSB1?baud=9600
+}
+
+// Debug holds test and benchmark inputs.
+type Debug struct {
+	// ScanSocket is a unix socket taking one JSON scan per line and answering
+	// with the verdict after its durable commit (tests that kill the agent, and
+	// benchmarks of scan → verdict). Empty: off.
+	ScanSocket string `yaml:"scan_socket"`
 }
 
 // Operator is an account given in the file.

@@ -111,6 +111,9 @@ func New(opts Options, printers []PrinterConfig) (*Queue, error) {
 }
 
 func (q *Queue) onTransport(d *device, e transport.Event) {
+	if errors.Is(e.Err, context.Canceled) {
+		return // the agent is stopping
+	}
 	if e.State == transport.StateOffline {
 		detail := "printer offline"
 		if e.Err != nil {
