@@ -161,10 +161,19 @@ func resolveKernelPackage(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("resolve kernel package: apt-cache depends %s: %w: %s (run apt-get update?): %w",
 			KernelMetaPackage, err, bytes.TrimSpace(out), ErrCannotRun)
 	}
+	pkg, err := ParseAptDepends(out)
+	if err != nil {
+		return "", fmt.Errorf("resolve kernel package: %w (run apt-get update?): %w", err, ErrCannotRun)
+	}
+	return pkg, nil
+}
+
+// ParseAptDepends picks the versioned kernel image package out of the output of
+// `apt-cache depends linux-image-amd64`.
+func ParseAptDepends(out []byte) (string, error) {
 	m := dependsRE.FindSubmatch(out)
 	if m == nil {
-		return "", fmt.Errorf("resolve kernel package: apt-cache knows no kernel behind %s (run apt-get update?): %w",
-			KernelMetaPackage, ErrCannotRun)
+		return "", fmt.Errorf("apt-cache names no kernel image behind %s", KernelMetaPackage)
 	}
 	return string(m[1]), nil
 }

@@ -90,6 +90,12 @@ func (p *ReportParser) Line(line string) {
 	case strings.HasPrefix(line, "=== PAUSE "):
 		return
 	}
+	if !strings.HasPrefix(trimmed, "--- ") {
+		if p.current != "" {
+			p.addOutput(p.current, line)
+		}
+		return
+	}
 	if m := resultRE.FindStringSubmatch(trimmed); m != nil {
 		t := p.test(m[2])
 		t.Status = Status(m[1])
@@ -118,7 +124,7 @@ func (p *ReportParser) test(name string) *TestResult {
 func (p *ReportParser) addOutput(name, line string) {
 	t := p.test(name)
 	t.Output = append(t.Output, line)
-	if top, _, ok := strings.Cut(name, "/"); ok {
+	if top, _, ok := strings.Cut(name, "/"); ok && top != "" {
 		p.test(top).Output = append(p.test(top).Output, line)
 	}
 }

@@ -110,12 +110,12 @@ func RunTests(t *testing.T, opt Options) {
 			case Pass:
 				t.Logf("passed in the guest in %v", tr.Elapsed)
 			case Skip:
-				t.Skipf("skipped in the guest:\n%s", strings.Join(tr.Output, "\n"))
+				t.Skipf("skipped in the guest:\n%s", quote(tr.Output))
 			case Fail:
-				t.Errorf("failed in the guest:\n%s", strings.Join(tr.Output, "\n"))
+				t.Errorf("failed in the guest:\n%s", quote(tr.Output))
 			default:
 				t.Errorf("did not finish in the guest (panic, hang or watchdog); its output:\n%s\nconsole tail:\n%s",
-					strings.Join(tr.Output, "\n"), tail(res.Console, 30))
+					quote(tr.Output), tail(res.Console, 30))
 			}
 		})
 	}
@@ -156,9 +156,24 @@ func buildTestBinary(ctx context.Context, opt Options, out string) error {
 	return nil
 }
 
+// tail returns the last n lines, quoted.
 func tail(lines []string, n int) string {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return strings.Join(lines, "\n")
+	return quote(lines)
+}
+
+// quote prefixes guest lines so that the host's own test output parsers (go test -json,
+// CI) never take a guest's "--- FAIL" or "ok" line for one of the host's.
+func quote(lines []string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("guest| ")
+		b.WriteString(l)
+	}
+	return b.String()
 }

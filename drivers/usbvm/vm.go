@@ -58,6 +58,14 @@ func CheckQEMU() error {
 // Finished=false and the caller decides. Errors are for QEMU failing to start or the
 // outer timeout.
 func Boot(ctx context.Context, cfg BootConfig) (*BootResult, error) {
+	for _, a := range cfg.InitArgs {
+		if a == "" || strings.ContainsAny(a, " \t\n\"'") {
+			return nil, fmt.Errorf("boot VM: init argument %q cannot go on a kernel command line", a)
+		}
+	}
+	if cfg.Kernel == nil || cfg.Initramfs == "" {
+		return nil, errors.New("boot VM: a kernel and an initramfs are required")
+	}
 	if err := CheckQEMU(); err != nil {
 		return nil, err
 	}
@@ -69,11 +77,6 @@ func Boot(ctx context.Context, cfg BootConfig) (*BootResult, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = cfg.Watchdog + 60*time.Second
-	}
-	for _, a := range cfg.InitArgs {
-		if a == "" || strings.ContainsAny(a, " \t\n\"'") {
-			return nil, fmt.Errorf("boot VM: init argument %q cannot go on a kernel command line", a)
-		}
 	}
 	appendLine := strings.Join(append([]string{
 		"console=ttyS0", "panic=-1", "quiet",
