@@ -128,6 +128,15 @@ func (e *Encoder) Emphasis(on bool) {
 	e.raw(ESC, 'E', n)
 }
 
+// Reverse turns white-on-black printing on or off: GS B n.
+func (e *Encoder) Reverse(on bool) {
+	var n byte
+	if on {
+		n = 1
+	}
+	e.raw(GS, 'B', n)
+}
+
 // Size sets the character magnification, 1–8 each way: GS ! n.
 func (e *Encoder) Size(width, height int) {
 	if width < 1 || width > 8 || height < 1 || height > 8 {

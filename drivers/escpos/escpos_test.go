@@ -19,6 +19,7 @@ func TestCommands(t *testing.T) {
 		{"chinese on", func(e *Encoder) { e.ChineseMode(true) }, []byte{0x1C, 0x26}},
 		{"chinese off", func(e *Encoder) { e.ChineseMode(false) }, []byte{0x1C, 0x2E}},
 		{"bold", func(e *Encoder) { e.Emphasis(true) }, []byte{0x1B, 0x45, 1}},
+		{"reverse", func(e *Encoder) { e.Reverse(true) }, []byte{0x1D, 0x42, 1}},
 		{"double both", func(e *Encoder) { e.Size(2, 2) }, []byte{0x1D, 0x21, 0x11}},
 		{"double height", func(e *Encoder) { e.Size(1, 2) }, []byte{0x1D, 0x21, 0x01}},
 		{"center", func(e *Encoder) { e.Justify(Center) }, []byte{0x1B, 0x61, 1}},

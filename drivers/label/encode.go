@@ -58,6 +58,9 @@ func appendTSPL(e *tspl.Encoder, l *Layout, fs *Fonts) error {
 				}
 				x += Cells(run.Text) * CellW * el.Mul
 			}
+			if el.Reverse {
+				e.Reverse(el.X, el.Y, el.W, el.H)
+			}
 		case KindBarcode:
 			e.Barcode128(el.X, el.Y, el.BarH, tspl.HRICenter, 0, el.Module, el.Module, el.Text)
 		case KindQR:
@@ -195,7 +198,13 @@ func appendESCPOS(e *escpos.Encoder, l *Layout, fs *Fonts) error {
 			e.Size(m, m)
 			for _, t := range b.elems {
 				e.Position(u(t.X))
+				if t.Reverse {
+					e.Reverse(true)
+				}
 				e.Text(t.Text)
+				if t.Reverse {
+					e.Reverse(false)
+				}
 			}
 			// ESC J before the next band prints the line and feeds from
 			// its top.

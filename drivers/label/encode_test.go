@@ -98,7 +98,7 @@ func TestPackingListOrder(t *testing.T) {
 		}
 		last = i
 	}
-	if !strings.Contains(text, "批次B20251102") || !strings.Contains(text, "★加急★") {
+	if !strings.Contains(text, "批次B20251102") || !strings.Contains(text, "加急") {
 		t.Errorf("batch or urgent missing: %q", text)
 	}
 	if find(l, KindBarcode).Text != "78512345678901" {

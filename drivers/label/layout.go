@@ -44,6 +44,8 @@ type Element struct {
 	Module int    // barcode narrow bar or QR cell, dots
 	BarH   int    // barcode bar height, dots (without the readable line)
 	Thick  int    // box line thickness
+	// Reverse prints text white on black.
+	Reverse bool
 }
 
 // Layout is a document placed on a label, computed once and rendered to
@@ -241,7 +243,10 @@ func (f *flow) lines(s string, mul, align int) {
 }
 
 // line adds one line that must already fit.
-func (f *flow) line(s string, mul, align int) {
+func (f *flow) line(s string, mul, align int) { f.lineStyle(s, mul, align, false) }
+
+// lineStyle is line, optionally white on black.
+func (f *flow) lineStyle(s string, mul, align int, reverse bool) {
 	w := Cells(s) * CellW * mul
 	x := f.left
 	switch align {
@@ -250,7 +255,7 @@ func (f *flow) line(s string, mul, align int) {
 	case 2:
 		x = f.right - w
 	}
-	f.l.Elements = append(f.l.Elements, Element{Kind: KindText, X: x, Y: f.y, W: w, H: CellH * mul, Mul: mul, Text: s})
+	f.l.Elements = append(f.l.Elements, Element{Kind: KindText, X: x, Y: f.y, W: w, H: CellH * mul, Mul: mul, Text: s, Reverse: reverse})
 	f.y += CellH*mul + f.gap
 }
 
@@ -362,8 +367,8 @@ func GiftText(g Item) string {
 	return "赠品:" + clean(g.Name) + strconv.Itoa(g.Qty) + "件"
 }
 
-// UrgentMark is the text of the urgent mark.
-const UrgentMark = "★加急★"
+// UrgentMark is the text of the urgent mark, printed white on black.
+const UrgentMark = " 加急 "
 
 // LayoutWaybill places w on the profile's label. Text shrinks (and wraps
 // onto more lines) until everything fits; addresses and gift lines are
@@ -439,12 +444,12 @@ func layoutWaybill(w *Waybill, p Profile, st style, items int, c codes) (*built,
 	hm := st.head
 	if w.Urgent && Cells(carrier)+Cells(UrgentMark)+2 <= f.width()/(CellW*hm) {
 		y := f.y
-		f.line(UrgentMark, hm, 2)
+		f.lineStyle(UrgentMark, hm, 2, true)
 		f.y = y
 		f.line(carrier, hm, 0)
 	} else {
 		if w.Urgent {
-			f.line(UrgentMark, fitMul(UrgentMark, f.width(), hm), 2)
+			f.lineStyle(UrgentMark, fitMul(UrgentMark, f.width(), hm), 2, true)
 		}
 		f.lines(carrier, hm, 0)
 	}
@@ -555,7 +560,7 @@ func LayoutPackingList(pl *PackingList, p Profile) (*Layout, error) {
 	}
 	f.lines(title, big, 1)
 	if pl.Urgent {
-		f.lines(UrgentMark, big, 1)
+		f.lineStyle(UrgentMark, big, 1, true)
 	}
 	f.lines("订单: "+pl.OrderID, body, 0)
 	if pl.PlatformNo != "" {

@@ -142,6 +142,15 @@ func drawElement(a *image.Alpha, fs *Fonts, e Element) error {
 	switch e.Kind {
 	case KindText:
 		drawText(a, fs, e.X, e.Y, e.Mul, e.Text)
+		if e.Reverse {
+			r := image.Rect(e.X, e.Y, e.X+e.W, e.Y+e.H).Intersect(a.Rect)
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				row := a.Pix[a.PixOffset(r.Min.X, y):a.PixOffset(r.Max.X, y)]
+				for i, v := range row {
+					row[i] = 0xFF - v
+				}
+			}
+		}
 	case KindBar:
 		fill(a, e.X, e.Y, e.W, e.H)
 	case KindBox:

@@ -111,7 +111,7 @@ func escposTexts(out []byte) ([][]byte, string) {
 			switch cmd {
 			case "\x1b@", "\x1c&", "\x1c.", "\x1b2", "\x1d\x0c":
 				n = 2
-			case "\x1bJ", "\x1b!", "\x1d!", "\x1ba", "\x1bE", "\x1b3", "\x1bd", "\x1dh", "\x1dw", "\x1dH", "\x1da":
+			case "\x1bJ", "\x1dB", "\x1b!", "\x1d!", "\x1ba", "\x1bE", "\x1b3", "\x1bd", "\x1dh", "\x1dw", "\x1dH", "\x1da":
 				n = 3
 			case "\x1dP", "\x1b$":
 				n = 4

@@ -433,6 +433,16 @@ func (e *Encoder) Bar(x, y, w, h int) {
 	e.simple("BAR ", x, y, w, h)
 }
 
+// Reverse inverts a region (black becomes white and white black), for
+// white text on black: REVERSE x,y,width,height.
+func (e *Encoder) Reverse(x, y, w, h int) {
+	if w <= 0 || h <= 0 {
+		e.fail("REVERSE", "size %d×%d", w, h)
+		return
+	}
+	e.simple("REVERSE ", x, y, w, h)
+}
+
 // Box draws a rectangle outline: BOX x,y,x-end,y-end,thickness.
 func (e *Encoder) Box(x, y, xEnd, yEnd, thickness int) {
 	if xEnd <= x || yEnd <= y || thickness <= 0 {

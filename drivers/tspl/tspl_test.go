@@ -39,6 +39,7 @@ func TestCommands(t *testing.T) {
 		{"qrcode", func(e *Encoder) { e.QRCode(400, 900, 'M', 5, 0, `A"1`) }, "QRCODE 400,900,M,5,A,0,\"A\\[\"]1\"\r\n"},
 		{"bar", func(e *Encoder) { e.Bar(0, 100, 608, 3) }, "BAR 0,100,608,3\r\n"},
 		{"box", func(e *Encoder) { e.Box(10, 10, 100, 60, 3) }, "BOX 10,10,100,60,3\r\n"},
+		{"reverse", func(e *Encoder) { e.Reverse(400, 16, 144, 48) }, "REVERSE 400,16,144,48\r\n"},
 		{"bitmap inverts", func(e *Encoder) { e.Bitmap(5, 6, 2, 1, []byte{0xF0, 0x01}) }, "BITMAP 5,6,2,1,0,\x0f\xfe\r\n"},
 		{"bitmap raw", func(e *Encoder) { e.BitmapRaw(5, 6, 1, 2, []byte{0x00, 0xFF}) }, "BITMAP 5,6,1,2,0,\x00\xff\r\n"},
 		{"print", func(e *Encoder) { e.Print(1, 1) }, "PRINT 1\r\n"},
