@@ -53,9 +53,9 @@ func TestHeat(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	now := time.Date(2026, 1, 28, 12, 0, 0, 0, loc)
 	facts := []OrderFact{
-		{OrderID: "1", Status: "released", Zone: "A", PaidAt: now.Add(-30 * time.Hour)},                          // waiting > 24 h, paid at 06
+		{OrderID: "1", Status: "released", Zone: "A", PaidAt: now.Add(-30 * time.Hour)},                                   // waiting > 24 h, paid at 06
 		{OrderID: "2", Status: "released", Zone: "A", PaidAt: now.Add(-2 * time.Hour), PickedAt: tp(now.Add(-time.Hour))}, // picked at 11
-		{OrderID: "3", Status: "released", Zone: "C", PaidAt: now.Add(-time.Hour), HandedOverAt: tp(now)},         // gone
+		{OrderID: "3", Status: "released", Zone: "C", PaidAt: now.Add(-time.Hour), HandedOverAt: tp(now)},                 // gone
 		{OrderID: "4", Status: "released", Zone: "", PaidAt: now.Add(-time.Hour)},
 	}
 	h := Heat(facts, now, loc)
