@@ -34,6 +34,24 @@ func BenchmarkTCPWriteLabel(b *testing.B) {
 		if _, err := p.Write(label20K); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkTCPWriteLabelFlushed also waits, after each label, until the
+// printer's side has acknowledged every byte (a complete Supervisor.Do job).
+func BenchmarkTCPWriteLabelFlushed(b *testing.B) {
+	addr := discardListener(b)
+	p, err := Open(b.Context(), "tcp://"+addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	b.SetBytes(int64(len(label20K)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Write(label20K); err != nil {
+			b.Fatal(err)
+		}
 		if err := p.Flush(); err != nil {
 			b.Fatal(err)
 		}

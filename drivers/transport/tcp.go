@@ -195,11 +195,19 @@ func (p *tcpPort) classify(op string, err error, sent, total int) error {
 	}
 }
 
-// Flush returns at once: TCP sends written bytes on its own, and Write has
-// already handed them to the kernel.
+// Flush waits until the printer's TCP stack has acknowledged every byte
+// written (on Linux; elsewhere it returns at once), bounded by the write
+// timeout. A printer that reset the connection after taking part of the job
+// makes Flush fail with [ErrDisconnected], even when every Write succeeded.
 func (p *tcpPort) Flush() error {
 	if p.closed.Load() {
 		return newErr("flush", p.target.String(), ErrClosed, nil)
 	}
-	return nil
+	p.writeMu.Lock()
+	defer p.writeMu.Unlock()
+	timeout := p.target.WriteTimeout
+	if timeout <= 0 {
+		timeout = DefaultWriteTimeout
+	}
+	return p.waitAcked(timeout)
 }
