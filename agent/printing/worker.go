@@ -309,6 +309,10 @@ func readSome(ctx context.Context, p transport.Port, min int, timeout time.Durat
 	return out, nil
 }
 
+// notStartedWait is how long a TSPL printer that reports ready may take to start
+// printing a job before the job counts as merely accepted.
+const notStartedWait = 300 * time.Millisecond
+
 // confirm waits, where the printer can tell, for the label to be physically
 // printed. It returns "printed", "accepted" (the printer took the bytes but cannot
 // say more), or "" when the printer reported a fault while printing.
@@ -352,6 +356,7 @@ func (q *Queue) confirm(ctx context.Context, d *device, job Job, twoWay bool) st
 		})
 		return result
 	case "tspl":
+		sent := time.Now()
 		sawPrinting := false
 		for time.Now().Before(deadline) {
 			st, known, err := q.status(ctx, d)
@@ -367,8 +372,9 @@ func (q *Queue) confirm(ctx context.Context, d *device, job Job, twoWay bool) st
 			case st.OK() && sawPrinting:
 				return "printed"
 			case st.OK():
-				// Ready without ever reporting printing: too fast to see, or not started.
-				if !sawPrinting && time.Until(deadline) < q.opts.ConfirmTimeout-time.Second {
+				// Ready without ever reporting printing: too fast to see, or not
+				// started. Give it a moment to start, then settle for "accepted".
+				if !sawPrinting && time.Since(sent) > notStartedWait {
 					return "accepted"
 				}
 			default:

@@ -18,8 +18,8 @@ import (
 
 // Printer is one simulated network printer.
 type Printer struct {
-	// PrintTime is how long one label takes (default 20ms); while printing the
-	// TSPL status says 0x20.
+	// PrintTime is how long one label takes (default 150ms; a real 76×130 mm
+	// label takes about a second); while printing the TSPL status says 0x20.
 	PrintTime time.Duration
 
 	mu        sync.Mutex
@@ -38,7 +38,7 @@ type Printer struct {
 
 // Start listens on a free loopback port.
 func Start() (*Printer, error) {
-	p := &Printer{PrintTime: 20 * time.Millisecond, conns: map[net.Conn]bool{}}
+	p := &Printer{PrintTime: 150 * time.Millisecond, conns: map[net.Conn]bool{}}
 	if err := p.listen("127.0.0.1:0"); err != nil {
 		return nil, err
 	}
