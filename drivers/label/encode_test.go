@@ -153,3 +153,36 @@ func TestWritePackingList(t *testing.T) {
 		t.Errorf("a packing list on a 40 mm label: %v", err)
 	}
 }
+
+// TestConcurrentRender renders from many goroutines with the shared fonts
+// (run with -race).
+func TestConcurrentRender(t *testing.T) {
+	fs := testFonts(t)
+	l, err := LayoutWaybill(sampleWaybill(), Profile{Language: TSPL, DPI: 203, WidthMM: 76, HeightMM: 130})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := EncodeTSPL(&want, l, fs); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var got bytes.Buffer
+			err := EncodeTSPL(&got, l, fs)
+			if err == nil && !bytes.Equal(got.Bytes(), want.Bytes()) {
+				err = errors.New("concurrent output differs")
+			}
+			if err == nil {
+				_, err = Raster(l, fs)
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
