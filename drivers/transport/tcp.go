@@ -90,7 +90,11 @@ func (t *TCPTarget) String() string { return "tcp://" + t.Addr }
 
 // Open dials the printer.
 func (t *TCPTarget) Open(ctx context.Context) (Port, error) {
-	d := net.Dialer{Timeout: t.DialTimeout, KeepAlive: t.KeepAlive}
+	// Keepalive probes find a printer that was switched off without closing
+	// the connection: after KeepAlive idle, three probes KeepAlive/3 apart.
+	d := net.Dialer{Timeout: t.DialTimeout, KeepAliveConfig: net.KeepAliveConfig{
+		Enable: t.KeepAlive > 0, Idle: t.KeepAlive, Interval: max(t.KeepAlive/3, time.Second), Count: 3,
+	}}
 	if t.KeepAlive == 0 {
 		d.KeepAlive = -1
 	}
