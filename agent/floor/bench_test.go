@@ -228,6 +228,9 @@ func benchStations(b *testing.B, n int, opts Options) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verdicts/s")
+	if c := e.c.commits.Load(); c > 0 {
+		b.ReportMetric(float64(e.c.steps.Load())/float64(c), "steps/commit")
+	}
 	report(b, slices.Concat(lat...))
 }
 

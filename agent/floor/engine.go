@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockhand/dockhand/agent/store"
@@ -67,6 +68,8 @@ func (e *Engine) step(ctx context.Context, fn func(*store.Tx) error) error {
 // at once; steps arriving during a commit go together in the next one.
 type committer struct {
 	s       *store.Store
+	commits atomic.Int64 // transactions committed (for benchmarks)
+	steps   atomic.Int64 // steps in them
 	mu      sync.Mutex
 	queue   []*pendingStep
 	running bool
@@ -115,30 +118,42 @@ var errStepFailed = errors.New("a step in the group failed")
 
 func (c *committer) commit(group []*pendingStep) {
 	if len(group) > 1 {
-		failed := -1
-		err := c.s.Update(func(tx *store.Tx) error {
-			for i, p := range group {
+		err := c.update(func(tx *store.Tx) error {
+			for _, p := range group {
 				if err := p.fn(tx); err != nil {
-					failed = i
 					return errStepFailed
 				}
 			}
 			return nil
 		})
 		if err == nil {
+			c.commits.Add(1)
+			c.steps.Add(int64(len(group)))
 			for _, p := range group {
 				close(p.done)
 			}
 			return
 		}
-		_ = failed
-		// One step failed (or the commit did): run each on its own so that
+		// A step failed (or the commit did): run each on its own so that
 		// only the failing one fails.
 	}
 	for _, p := range group {
-		p.err = c.s.Update(p.fn)
+		p.err = c.update(p.fn)
+		c.commits.Add(1)
+		c.steps.Add(1)
 		close(p.done)
 	}
+}
+
+// update runs one transaction; a panicking step fails (its transaction rolls
+// back) instead of taking the agent down.
+func (c *committer) update(fn func(*store.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("floor step failed: %v", r)
+		}
+	}()
+	return c.s.Update(fn)
 }
 
 // now is the engine's clock.
