@@ -19,8 +19,8 @@ const (
 	BitRibbonOut = 0x08
 	BitPaused    = 0x10
 	BitPrinting  = 0x20
-	BitReserved  = 0x40
-	BitOther     = 0x80
+	BitCoverOpen = 0x40 // models with a cover sensor
+	BitOther     = 0x80 // other error, e.g. temperature out of range
 )
 
 // ErrBadStatus is matched by errors about a status answer that is not one byte.
@@ -56,8 +56,8 @@ func StatusOf(b byte) printer.Status {
 	if b&BitPrinting != 0 {
 		s.Add(printer.Printing, "printing")
 	}
-	if b&BitReserved != 0 {
-		s.Add(printer.Error, "unknown status bit 0x40")
+	if b&BitCoverOpen != 0 {
+		s.Add(printer.CoverOpen, "cover open")
 	}
 	if b&BitOther != 0 {
 		s.Add(printer.Error, "other error")

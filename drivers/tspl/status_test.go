@@ -24,7 +24,8 @@ func TestDecodeStatus(t *testing.T) {
 		{0x05, printer.CoverOpen, "head open, paper out"},
 		{0x24, printer.PaperOut, "paper out, printing"},
 		{0x30, printer.Paused, "paused, printing"},
-		{0x40, printer.Error, "unknown status bit 0x40"},
+		{0x40, printer.CoverOpen, "cover open"},
+		{0x84, printer.PaperOut, "paper out, other error"},
 	}
 	for _, tt := range tests {
 		s, err := DecodeStatus([]byte{tt.b})
