@@ -92,7 +92,7 @@ type Backoff struct {
 	Min    time.Duration // first delay (default 500ms)
 	Max    time.Duration // cap (default 60s)
 	Factor float64       // growth per attempt (default 2)
-	Jitter float64       // ± fraction of each delay (default 0.2)
+	Jitter float64       // ± fraction of each delay (0: the default 0.2; negative: none)
 	// Rand returns a number in [0,1); default math/rand/v2.
 	Rand func() float64
 }
@@ -124,8 +124,11 @@ func (b Backoff) withDefaults() Backoff {
 	if b.Factor < 1 {
 		b.Factor = 2
 	}
-	if b.Jitter < 0 || b.Jitter >= 1 {
+	switch {
+	case b.Jitter == 0 || b.Jitter >= 1:
 		b.Jitter = 0.2
+	case b.Jitter < 0:
+		b.Jitter = 0
 	}
 	if b.Rand == nil {
 		b.Rand = rand.Float64
