@@ -19,6 +19,7 @@ import (
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/code128"
 
+	"github.com/dockhand/dockhand/agent/floor"
 	"github.com/dockhand/dockhand/agent/people"
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/sync/wire"
@@ -113,7 +114,12 @@ type env struct {
 
 var t0 = time.Date(2026, 1, 28, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-func newEnv(t testing.TB, withPrinter bool) *env {
+func newEnv(t testing.TB, withPrinter bool) *env { return newEnvWith(t, withPrinter, false) }
+
+// newRealEnv runs the UI over agent/floor's engine.
+func newRealEnv(t testing.TB, withPrinter bool) *env { return newEnvWith(t, withPrinter, true) }
+
+func newEnvWith(t testing.TB, withPrinter, real bool) *env {
 	t.Helper()
 	clk := &clock{t: t0}
 	st, err := store.Open(filepath.Join(t.TempDir(), "dockhand.db"), store.Options{Agent: "HZ01-A", Warehouse: "HZ01", Now: clk.Now})
@@ -122,7 +128,13 @@ func newEnv(t testing.TB, withPrinter bool) *env {
 	}
 	dir := people.New(st, people.Options{Now: clk.Now, Iterations: 1000})
 	e := &env{t: t, clk: clk, st: st, dir: dir, floor: &minifloor.Engine{S: st}}
-	opts := ui.Options{Store: st, People: dir, Floor: e.floor, Facts: e.floor, Now: clk.Now,
+	var fl ui.Floor = e.floor
+	var facts ui.Facts = e.floor
+	if real {
+		ef := &ui.EngineFloor{E: floor.New(st, floor.Options{Now: clk.Now}), S: st}
+		fl, facts = ef, ef
+	}
+	opts := ui.Options{Store: st, People: dir, Floor: fl, Facts: facts, Now: clk.Now,
 		Location: time.FixedZone("CST", 8*3600), EscalateAfter: 5 * time.Minute, EscalateEvery: 20 * time.Millisecond}
 	if withPrinter {
 		opts.Printing = &printing{s: st, state: "ready"}

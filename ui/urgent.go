@@ -29,10 +29,12 @@ type Popup struct {
 	Escalated bool      `json:"escalated"`
 }
 
-// urgentAck is what CollUrgentAck keeps per popup.
+// urgentAck is what CollUrgentAck keeps per popup, keyed by the notice id or
+// the order id (the same keys and fields agent/floor's AckUrgent uses).
 type urgentAck struct {
 	ID        string    `json:"id"`
-	By        string    `json:"by"`
+	Station   string    `json:"station,omitempty"`
+	By        string    `json:"operator"`
 	Role      string    `json:"role"`
 	At        time.Time `json:"at"`
 	LatencyMS int64     `json:"latency_ms"`
@@ -97,12 +99,12 @@ func (b *urgentBoard) all() ([]Popup, error) {
 			return err
 		}
 		for _, n := range ns {
-			if n.Level == "urgent" && !acked("notice:"+n.NoticeID) {
+			if n.Level == "urgent" && !acked(n.NoticeID) {
 				out = append(out, noticePopup(n))
 			}
 		}
 		return tx.OpenOrders(func(r *store.OrderRecord) bool {
-			if r.Urgent && r.Order.Status == wire.StatusReleased && now.Sub(r.FirstSeen) < urgentWindow && !acked("order:"+r.Order.OrderID) {
+			if r.Urgent && r.Order.Status == wire.StatusReleased && now.Sub(r.FirstSeen) < urgentWindow && !acked(r.Order.OrderID) {
 				out = append(out, orderPopup(r))
 			}
 			return true
@@ -219,8 +221,9 @@ func (b *urgentBoard) ack(ss people.Session, id string) (urgentAck, bool, error)
 	}
 	var rec urgentAck
 	already := false
+	key := strings.TrimPrefix(strings.TrimPrefix(id, "notice:"), "order:")
 	err = b.s.opts.Store.Update(func(tx *store.Tx) error {
-		found, err := tx.Get(store.CollUrgentAck, id, &rec)
+		found, err := tx.Get(store.CollUrgentAck, key, &rec)
 		if err != nil || found {
 			already = found
 			return err
@@ -232,7 +235,7 @@ func (b *urgentBoard) ack(ss people.Session, id string) (urgentAck, bool, error)
 			return &FloorError{Status: http.StatusForbidden, Code: "forbidden", ZH: "这条提醒不是给你的角色", EN: "this popup is not for your role"}
 		}
 		now := tx.Now()
-		rec = urgentAck{ID: id, By: ss.Operator, Role: string(ss.Role), At: now, LatencyMS: max(0, now.Sub(p.Created).Milliseconds())}
+		rec = urgentAck{ID: id, Station: ss.Station, By: ss.Operator, Role: string(ss.Role), At: now, LatencyMS: max(0, now.Sub(p.Created).Milliseconds())}
 		ev := wire.Event{Type: wire.EventUrgentAcknowledged, OrderID: p.OrderID,
 			Station: wire.OptString(ss.Station), Operator: wire.OptString(ss.Operator)}
 		data := wire.UrgentAckData{LatencyMS: rec.LatencyMS, Role: rec.Role}
@@ -250,7 +253,7 @@ func (b *urgentBoard) ack(ss people.Session, id string) (urgentAck, bool, error)
 			OrderID: p.OrderID, OK: true, Detail: fmt.Sprintf("%s latency %d ms", id, rec.LatencyMS), EventSeq: ev.Seq}); err != nil {
 			return err
 		}
-		return tx.Put(store.CollUrgentAck, id, &rec)
+		return tx.Put(store.CollUrgentAck, key, &rec)
 	})
 	if err != nil {
 		return urgentAck{}, false, fmt.Errorf("acknowledge %s: %w", id, err)

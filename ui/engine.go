@@ -1,0 +1,318 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dockhand/dockhand/agent/floor"
+	"github.com/dockhand/dockhand/agent/store"
+	"github.com/dockhand/dockhand/sync/wire"
+)
+
+// EngineFloor adapts agent/floor's engine to Floor and Facts; the composition
+// root passes it as Options.Floor and Options.Facts. It keeps the start of timed
+// steps in its own collection (the engine records a step once it has ended).
+type EngineFloor struct {
+	E *floor.Engine
+	S *store.Store
+}
+
+var (
+	_ Floor = (*EngineFloor)(nil)
+	_ Facts = (*EngineFloor)(nil)
+)
+
+const collSteps = "ui_timed_steps"
+
+var nextNames = map[string]string{
+	floor.StepOrder: "order", floor.StepItems: "item", floor.StepWaybill: "waybill",
+	floor.StepLocation: "location", floor.StepParcel: "parcel",
+}
+
+// FromEngineVerdict turns an engine verdict into what the pages show (used for
+// hardware scanner verdicts passed to PublishVerdict too).
+func FromEngineVerdict(v floor.Verdict) Verdict {
+	out := Verdict{OK: v.OK, Reason: v.Reason, MsgZH: v.Message.ZH, MsgEN: v.Message.EN, Station: v.Station,
+		Mode: v.Mode, Code: v.Code, OrderID: v.OrderID, WaybillNo: v.WaybillNo, Next: nextNames[v.Next],
+		Tags: v.Tags, Urgent: v.Urgent, Done: v.Done, Print: v.Print, Pull: v.Pull, At: v.At}
+	if out.Next == "" {
+		out.Next = "order"
+	}
+	if v.Expected != "" && !v.OK && !strings.Contains(out.MsgZH, v.Expected) {
+		out.MsgZH += " — 应扫: " + v.Expected
+		out.MsgEN += " — expected: " + v.Expected
+	}
+	for _, l := range v.Lines {
+		out.Lines = append(out.Lines, LineView{LineID: l.LineID, SKU: l.SKU, Name: l.Name, Spec: l.Spec, Qty: l.Qty,
+			Scanned: l.Scanned, Gift: l.Gift, Location: l.Location, NoBarcode: l.NoBarcode})
+		if out.Location == "" && out.Next == "location" && !l.Done {
+			out.Location = l.Location
+		}
+	}
+	return out
+}
+
+// withSession adds what the session knows (cage, count) to a verdict.
+func (f *EngineFloor) withSession(ctx context.Context, station string, v Verdict) (Verdict, error) {
+	s, err := f.E.Session(ctx, station)
+	if err != nil {
+		return v, err
+	}
+	if s != nil && s.Mode == floor.ModeHandover {
+		v.HandoverID, v.Count = s.HandoverID, s.Handed
+		if v.Next == "order" {
+			v.Next = "parcel"
+		}
+	}
+	return v, nil
+}
+
+func busy(mode string) Verdict {
+	return Verdict{OK: false, Reason: "station_busy", Next: "order",
+		MsgZH: "本工位还有未完成的" + map[string]string{floor.ModePick: "拣货", floor.ModePack: "复核"}[mode] + ",请先完成或取消",
+		MsgEN: "this station has an unfinished " + mode + " session; finish or cancel it first"}
+}
+
+// Scan implements Floor. The page's mode picks the flow: a handover scan opens
+// the cage first when none is open; a pack or pick scan on a station that is
+// still handing over ends the handover.
+func (f *EngineFloor) Scan(ctx context.Context, in ScanInput) (Verdict, error) {
+	s, err := f.E.Session(ctx, in.Station)
+	if err != nil {
+		return Verdict{}, err
+	}
+	switch {
+	case in.Mode == ModeHandover && (s == nil || s.Mode != floor.ModeHandover):
+		if s != nil {
+			return busy(s.Mode), nil
+		}
+		id := in.HandoverID
+		if id == "" {
+			id = "CAGE-" + in.Station + "-" + time.Now().Format("0102")
+		}
+		v, err := f.E.StartHandover(ctx, in.Station, in.Operator, id)
+		if err != nil || !v.OK {
+			return FromEngineVerdict(v), err
+		}
+	case in.Mode != ModeHandover && s != nil && s.Mode == floor.ModeHandover:
+		if _, err := f.E.Cancel(ctx, in.Station, in.Operator, "left the handover for "+in.Mode); err != nil {
+			return Verdict{}, err
+		}
+	case in.Mode == ModePick && (s == nil || s.Mode != floor.ModePick):
+		if s != nil {
+			return busy(s.Mode), nil
+		}
+		return Verdict{OK: false, Reason: floor.ReasonNoSession, Next: "order", Mode: ModePick,
+			MsgZH: "请先在拣货单里选一单", MsgEN: "choose an order from the pick list first"}, nil
+	case in.Mode == ModePack && s != nil && s.Mode == floor.ModePick:
+		return busy(s.Mode), nil
+	}
+	v, err := f.E.Scan(ctx, in.Station, in.Operator, in.Code, "")
+	if err != nil {
+		return Verdict{}, err
+	}
+	return f.withSession(ctx, in.Station, FromEngineVerdict(v))
+}
+
+// Action implements Floor.
+func (f *EngineFloor) Action(ctx context.Context, in ActionInput) (Verdict, error) {
+	var v floor.Verdict
+	var err error
+	switch in.Kind {
+	case ActionPickStart:
+		v, err = f.E.StartPick(ctx, in.Station, in.Operator, in.OrderID)
+	case ActionConfirmLine:
+		v, err = f.E.Confirm(ctx, in.Station, in.Operator, in.LineID)
+	case ActionCancel:
+		v, err = f.E.Cancel(ctx, in.Station, in.Operator, "cancelled on the page")
+	case ActionHandoverOpen:
+		if s, _ := f.E.Session(ctx, in.Station); s != nil && s.Mode != floor.ModeHandover {
+			return busy(s.Mode), nil
+		}
+		v, err = f.E.StartHandover(ctx, in.Station, in.Operator, in.HandoverID)
+	case ActionHandoverClose:
+		s, serr := f.E.Session(ctx, in.Station)
+		if serr != nil {
+			return Verdict{}, serr
+		}
+		if s == nil || s.Mode != floor.ModeHandover {
+			return Verdict{}, &FloorError{Status: http.StatusConflict, Code: "no_session", ZH: "没有进行中的交接", EN: "no open handover"}
+		}
+		if _, err = f.E.Cancel(ctx, in.Station, in.Operator, "handover closed"); err != nil {
+			return Verdict{}, err
+		}
+		return Verdict{OK: true, Mode: ModeHandover, Next: "parcel", Done: true, HandoverID: s.HandoverID, Count: s.Handed,
+			MsgZH: fmt.Sprintf("交接 %s 已封笼,共 %d 件", s.HandoverID, s.Handed),
+			MsgEN: fmt.Sprintf("handover %s closed: %d parcels", s.HandoverID, s.Handed)}, nil
+	case ActionPulled:
+		v, err = f.E.Pulled(ctx, in.Station, in.Operator, in.OrderID, in.Location)
+	default:
+		return Verdict{}, &FloorError{Status: http.StatusBadRequest, Code: "bad_kind", ZH: "未知操作", EN: "unknown action"}
+	}
+	if err != nil {
+		return Verdict{}, err
+	}
+	return f.withSession(ctx, in.Station, FromEngineVerdict(v))
+}
+
+// Current implements Floor from the station's stored session.
+func (f *EngineFloor) Current(ctx context.Context, station string) (Verdict, error) {
+	s, err := f.E.Session(ctx, station)
+	if err != nil || s == nil {
+		return Verdict{OK: true, Station: station, Next: "order"}, err
+	}
+	v := Verdict{OK: true, Station: station, Mode: s.Mode, OrderID: s.OrderID, Next: "item"}
+	if s.Mode == floor.ModeHandover {
+		v.Next, v.HandoverID, v.Count = "parcel", s.HandoverID, s.Handed
+		return v, nil
+	}
+	err = f.S.View(func(tx *store.Tx) error {
+		r, err := tx.Order(s.OrderID)
+		if err != nil {
+			return err
+		}
+		o := &r.Order
+		v.Tags, v.Urgent, v.Remark = o.Tags, r.Urgent, o.Remark
+		if o.Waybill != nil {
+			v.WaybillNo = o.Waybill.No
+		}
+		done := true
+		for _, l := range o.Lines {
+			n := s.Counts[l.LineID]
+			done = done && n >= l.Qty
+			v.Lines = append(v.Lines, LineView{LineID: l.LineID, SKU: l.SKU, Name: l.Name, Spec: l.Spec, Qty: l.Qty, Scanned: n,
+				Gift: l.Gift, Location: l.Location, NoBarcode: len(l.Barcodes) == 0})
+			if s.Mode == floor.ModePick && n < l.Qty && v.Location == "" {
+				v.Location = l.Location
+			}
+		}
+		switch {
+		case done && s.Mode == floor.ModePack:
+			v.Next = "waybill"
+		case s.Mode == floor.ModePick && s.Location != v.Location:
+			v.Next = "location"
+		}
+		return nil
+	})
+	return v, err
+}
+
+// PickList implements Floor.
+func (f *EngineFloor) PickList(ctx context.Context, operator string, limit int) ([]PickTask, error) {
+	items, err := f.E.PickList(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PickTask, 0, len(items))
+	for _, it := range items {
+		out = append(out, PickTask{OrderID: it.OrderID, Urgent: it.Urgent, Reasons: it.Reasons, PromisedShipBy: it.PromisedShipBy,
+			FirstLocation: it.Location, Tags: it.Tags, Carrier: it.Carrier})
+	}
+	return out, nil
+}
+
+func refusal(v floor.Verdict) error {
+	return &FloorError{Status: http.StatusUnprocessableEntity, Code: v.Reason, ZH: v.Message.ZH, EN: v.Message.EN}
+}
+
+// ReportException implements Floor.
+func (f *EngineFloor) ReportException(ctx context.Context, in ExceptionInput) error {
+	v, err := f.E.ReportException(ctx, in.Station, in.Operator, floor.Exception{Code: in.OrderID, Category: in.Category, Text: in.Text})
+	if err != nil {
+		return err
+	}
+	if !v.OK {
+		return refusal(v)
+	}
+	return nil
+}
+
+type stepStart struct {
+	Code    string    `json:"code"`
+	Started time.Time `json:"started"`
+}
+
+// TimedStep implements Floor: the start is kept here; the end records the step
+// through the engine.
+func (f *EngineFloor) TimedStep(ctx context.Context, in StepInput) (StepResult, error) {
+	key := in.Station + "/" + in.Step
+	if in.Phase == "start" {
+		var res StepResult
+		err := f.S.Update(func(tx *store.Tx) error {
+			now := tx.Now()
+			res = StepResult{Step: in.Step, StartedAt: now}
+			if r, err := tx.FindOrder(in.Code); err == nil {
+				res.OrderID = r.Order.OrderID
+			}
+			return tx.Put(collSteps, key, stepStart{Code: in.Code, Started: now})
+		})
+		return res, err
+	}
+	var st stepStart
+	var found bool
+	var now time.Time
+	err := f.S.View(func(tx *store.Tx) (err error) {
+		now = tx.Now()
+		found, err = tx.Get(collSteps, key, &st)
+		return err
+	})
+	if err != nil {
+		return StepResult{}, err
+	}
+	if !found {
+		return StepResult{}, &FloorError{Status: http.StatusConflict, Code: "not_started", ZH: "这个计时还没开始,请先扫码开始", EN: "step not started; scan to start first"}
+	}
+	v, err := f.E.RecordStep(ctx, in.Station, in.Operator, floor.TimedStep{Code: st.Code, Step: in.Step, Started: st.Started, Ended: now})
+	if err != nil {
+		return StepResult{}, err
+	}
+	if !v.OK {
+		return StepResult{}, refusal(v)
+	}
+	if err := f.S.Update(func(tx *store.Tx) error { return tx.Delete(collSteps, key) }); err != nil {
+		return StepResult{}, err
+	}
+	return StepResult{Step: in.Step, OrderID: v.OrderID, StartedAt: st.Started, EndedAt: &now, DurationMS: now.Sub(st.Started).Milliseconds()}, nil
+}
+
+// OrderFacts implements Facts over the open orders and the engine's floor state.
+func (f *EngineFloor) OrderFacts(ctx context.Context, from time.Time) ([]OrderFact, error) {
+	var out []OrderFact
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	err := f.S.View(func(tx *store.Tx) error {
+		return tx.OpenOrders(func(r *store.OrderRecord) bool {
+			o := &r.Order
+			if o.PaidAt.Before(from) {
+				return true
+			}
+			var st floor.OrderState
+			tx.Get(store.CollFloor, o.OrderID, &st)
+			fct := OrderFact{OrderID: o.OrderID, Status: o.Status, Urgent: r.Urgent, PaidAt: o.PaidAt.Time,
+				PickedAt: opt(st.PickedAt), VerifiedAt: opt(st.VerifiedAt), HandedOverAt: opt(st.HandedAt)}
+			if len(o.Lines) > 0 {
+				fct.Zone = ZoneOf(o.Lines[0].Location)
+			}
+			if o.Carrier != nil {
+				fct.Carrier = o.Carrier.Code
+			}
+			if o.PromisedShipBy != nil {
+				t := o.PromisedShipBy.Time
+				fct.PromisedShipBy = &t
+			}
+			if o.Status == wire.StatusShipped || o.Status == wire.StatusClosed {
+				fct.CollectedAt = fct.HandedOverAt
+			}
+			out = append(out, fct)
+			return true
+		})
+	})
+	return out, err
+}
