@@ -13,8 +13,11 @@ import (
 	"github.com/dockhand/dockhand/agent/floor"
 )
 
-// scanRequest is one line on the test scan socket.
+// scanRequest is one line on the test scan socket: a scan, or with Op
+// "session" / "state" a question a station screen asks after a reload.
 type scanRequest struct {
+	Op        string `json:"op,omitempty"`       // "" (scan), "session", "state"
+	OrderID   string `json:"order_id,omitempty"` // for "state"
 	Station   string `json:"station"`
 	Operator  string `json:"operator"`
 	Code      string `json:"code"`
@@ -24,7 +27,9 @@ type scanRequest struct {
 // scanReply answers a scanRequest once its verdict is durable.
 type scanReply struct {
 	floor.Verdict
-	Error string `json:"error,omitempty"`
+	Session *floor.Session    `json:"session,omitempty"`
+	State   *floor.OrderState `json:"state,omitempty"`
+	Error   string            `json:"error,omitempty"`
 }
 
 // serveScanSocket runs the test and benchmark scan input: a unix socket that
@@ -68,12 +73,23 @@ func (a *Agent) serveScanConn(ctx context.Context, c net.Conn) {
 	for sc.Scan() {
 		var req scanRequest
 		var rep scanReply
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			rep.Error = "not a JSON scan: " + err.Error()
-		} else if v, err := a.scanAt(ctx, req.Station, req.Operator, req.Code, req.Symbology); err != nil {
+		err := json.Unmarshal(sc.Bytes(), &req)
+		switch {
+		case err != nil:
+			err = fmt.Errorf("not a JSON scan: %w", err)
+		case req.Op == "session":
+			rep.Session, err = a.floor.Session(ctx, req.Station)
+		case req.Op == "state":
+			var st floor.OrderState
+			st, err = a.floor.State(ctx, req.OrderID)
+			rep.State = &st
+		case req.Op == "":
+			rep.Verdict, err = a.scanAt(ctx, req.Station, req.Operator, req.Code, req.Symbology)
+		default:
+			err = fmt.Errorf("unknown op %q", req.Op)
+		}
+		if err != nil {
 			rep.Error = err.Error()
-		} else {
-			rep.Verdict = v
 		}
 		if err := enc.Encode(rep); err != nil {
 			return
