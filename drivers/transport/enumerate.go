@@ -2,6 +2,7 @@ package transport
 
 import (
 	"net/url"
+	"strings"
 )
 
 // SerialPortInfo describes a serial port found on this machine.
@@ -17,5 +18,8 @@ type SerialPortInfo struct {
 // URL returns a serial address for the port with the default line
 // settings (9600 8N1); the baud rate usually needs adjusting.
 func (p SerialPortInfo) URL() string {
-	return (&url.URL{Scheme: "serial", Path: p.Path, RawQuery: "baud=9600"}).String()
+	if !strings.HasPrefix(p.Path, "/") {
+		return "serial://" + url.PathEscape(p.Path) + "?baud=9600" // COM3
+	}
+	return "serial://" + escapePath(p.Path) + "?baud=9600"
 }

@@ -35,7 +35,7 @@ func TestParseURL(t *testing.T) {
 		{"serial:///dev/ttyUSB0", "serial:///dev/ttyUSB0?baud=9600", nil},
 		{"serial:///dev/ttyUSB0?baud=9600&bits=8&parity=none&stop=1&flow=none", "serial:///dev/ttyUSB0?baud=9600", nil},
 		{"serial:///dev/ttyS1?baud=19200&bits=7&parity=even&stop=2&dtr=on", "serial:///dev/ttyS1?baud=19200&bits=7&parity=even&stop=2&dtr=on", nil},
-		{"serial://COM3?baud=115200", "serial:///COM3?baud=115200", nil},
+		{"serial://COM3?baud=115200", "serial://COM3?baud=115200", nil},
 		{"serial://", "", ErrBadAddress},
 		{"serial:///dev/ttyUSB0?baud=fast", "", ErrBadAddress},
 		{"serial:///dev/ttyUSB0?baud=0", "", ErrBadAddress},

@@ -111,11 +111,11 @@ func onOff(q *query, key string) *bool {
 }
 
 func (t *SerialTarget) String() string {
-	p := t.Path
-	if !strings.HasPrefix(p, "/") {
+	p := escapePath(t.Path)
+	if !strings.HasPrefix(t.Path, "/") && (!validHost(t.Path) || strings.Contains(t.Path, "%")) {
 		p = "/" + p
 	}
-	s := fmt.Sprintf("serial://%s?baud=%d", escapePath(p), t.Mode.BaudRate)
+	s := fmt.Sprintf("serial://%s?baud=%d", p, t.Mode.BaudRate)
 	if t.Mode.DataBits != 8 {
 		s += fmt.Sprintf("&bits=%d", t.Mode.DataBits)
 	}
