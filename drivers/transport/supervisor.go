@@ -31,7 +31,7 @@ type Event struct {
 	Target string    // the device's address
 	State  State     // the new state
 	Info   Info      // the open port, when connected
-	Err    error     // why the device is offline; nil when connected or stopped
+	Err    error     // why the device is offline (wraps ErrClosed once Run stopped); nil when connected
 	At     time.Time // when the change happened
 }
 
@@ -236,10 +236,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			s.setOffline(err)
 			if errors.Is(err, ErrUnsupported) || errors.Is(err, ErrBadAddress) {
-				return err // no retry will make this address work
+				s.setOffline(err, false) // Run's caller gets (and logs) the error
+				return err               // no retry will make this address work
 			}
+			s.setOffline(err, true)
 			if !s.sleep(ctx, s.backoff(attempt)) {
 				return nil
 			}
@@ -254,7 +255,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		if ctx.Err() != nil {
 			_ = p.Close()
-			s.setOffline(&opError{Op: "run", Addr: s.target.String(), Sentinel: ErrClosed, Err: context.Cause(ctx)})
+			s.setOffline(&opError{Op: "run", Addr: s.target.String(), Sentinel: ErrClosed, Err: context.Cause(ctx)}, true)
 			return nil
 		}
 		// Close the lost port on the side: closing a usblp port waits (up to
@@ -262,7 +263,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		// printer must not wait for that.
 		closing.Add(1)
 		go func() { defer closing.Done(); _ = p.Close() }()
-		s.setOffline(err)
+		s.setOffline(err, true)
 		// The device just went away: give it a moment before the first retry.
 		if !s.sleep(ctx, s.backoff(0)) {
 			return nil
@@ -341,7 +342,7 @@ func (s *Supervisor) setConnected(p Port) {
 	s.emit(Event{Target: s.target.String(), State: StateConnected, Info: info, At: time.Now()})
 }
 
-func (s *Supervisor) setOffline(err error) {
+func (s *Supervisor) setOffline(err error, logIt bool) {
 	s.mu.Lock()
 	same := s.state == StateOffline && s.lastErr != nil && err != nil && s.lastErr.Error() == err.Error()
 	s.state = StateOffline
@@ -353,7 +354,9 @@ func (s *Supervisor) setOffline(err error) {
 	if same {
 		return
 	}
-	s.opt.Logger.Info("printer offline", "target", s.target.String(), "reason", err)
+	if logIt {
+		s.opt.Logger.Info("printer offline", "target", s.target.String(), "reason", err)
+	}
 	s.emit(Event{Target: s.target.String(), State: StateOffline, Err: err, At: time.Now()})
 }
 
