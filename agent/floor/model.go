@@ -37,7 +37,6 @@ const (
 	ReasonHasBarcode      = "has_barcode"     // confirm asked for a line that has a barcode
 	ReasonWrongLocation   = "wrong_location"  // pick: item from another bin than scanned
 	ReasonBadRequest      = "bad_request"     // an action's input is incomplete
-	ReasonOrderChanged    = "order_changed"   // shown with an accepted scan after a new version
 	ReasonUnreadable      = "unreadable_code" // the code is a broken GTIN/GS1 string
 )
 
