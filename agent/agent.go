@@ -22,12 +22,14 @@ import (
 
 	"github.com/dockhand/dockhand/agent/config"
 	"github.com/dockhand/dockhand/agent/floor"
+	"github.com/dockhand/dockhand/agent/people"
 	"github.com/dockhand/dockhand/agent/printing"
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/agent/version"
 	"github.com/dockhand/dockhand/sync/hublink"
 	"github.com/dockhand/dockhand/sync/hubsim"
 	"github.com/dockhand/dockhand/sync/wire"
+	"github.com/dockhand/dockhand/ui"
 )
 
 // DataFile is the name of the data file inside data_dir.
@@ -51,6 +53,8 @@ type Agent struct {
 	render   printing.LabelRenderer
 	stations map[string]*station
 	devs     devices
+	people   *people.Directory
+	web      *ui.Server
 	// verdictHook and jobHook tell the UI about verdicts and print jobs.
 	verdictHook func(floor.Verdict)
 	jobHook     func(printing.Job)
@@ -100,6 +104,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 		}
 	}
 	if err := a.setupFloor(rules); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.setupUI(); err != nil {
 		a.close()
 		return nil, err
 	}

@@ -181,23 +181,32 @@ func (a *Agent) scanAt(ctx context.Context, stationID, operator, code, symbology
 	return v, nil
 }
 
-// afterVerdict prints a verified parcel's waybill on the station's printer,
-// drives the light tower and tells the screens.
+// afterVerdict is the station's reaction to a wired scanner's verdict.
 func (a *Agent) afterVerdict(ctx context.Context, stationID, operator string, v floor.Verdict) {
-	if v.OK {
+	a.react(ctx, stationID, operator, v.OK, v.Print, v.OrderID)
+	if a.verdictHook != nil {
+		a.verdictHook(v)
+	}
+}
+
+// react drives the light tower and prints a verified parcel's waybill on the
+// station's printer, whoever scanned (wired scanner, PDA, station screen).
+func (a *Agent) react(ctx context.Context, stationID, operator string, ok, print bool, orderID string) {
+	if ok {
 		a.signal(stationID, signal.Good)
 	} else {
 		a.signal(stationID, signal.Bad)
 	}
-	if v.Print {
-		if st := a.stations[stationID]; st != nil && st.cfg.Printer != "" {
-			if _, err := a.printq.PrintWaybill(ctx, v.OrderID, st.cfg.Printer, stationID, operator); err != nil {
-				a.log.Warn("waybill not printed", "station", stationID, "order", v.OrderID, "err", err)
-			}
-		}
+	if !print {
+		return
 	}
-	if a.verdictHook != nil {
-		a.verdictHook(v)
+	id, err := a.printerFor(stationID)
+	if err != nil {
+		a.log.Warn("waybill not printed", "station", stationID, "order", orderID, "err", err)
+		return
+	}
+	if _, err := a.printq.PrintWaybill(ctx, orderID, id, stationID, operator); err != nil {
+		a.log.Warn("waybill not printed", "station", stationID, "order", orderID, "err", err)
 	}
 }
 
