@@ -228,8 +228,8 @@ func benchStations(b *testing.B, n int, opts Options) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verdicts/s")
-	if c := e.c.commits.Load(); c > 0 {
-		b.ReportMetric(float64(e.c.steps.Load())/float64(c), "steps/commit")
+	if c, steps := e.s.GroupStats(); c > 0 && !opts.BoltBatch {
+		b.ReportMetric(float64(steps)/float64(c), "steps/commit")
 	}
 	report(b, slices.Concat(lat...))
 }

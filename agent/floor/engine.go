@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dockhand/dockhand/agent/store"
@@ -28,7 +26,7 @@ type Options struct {
 	Logger *slog.Logger
 	// BoltBatch makes every step use the store's Batch (bbolt's group commit,
 	// which waits up to its batch delay to gather callers) instead of the
-	// engine's own group commit. For comparison in benchmarks.
+	// store's timer-less Group. For comparison in benchmarks.
 	BoltBatch bool
 }
 
@@ -37,7 +35,6 @@ type Engine struct {
 	s    *store.Store
 	opts Options
 	log  *slog.Logger
-	c    committer
 }
 
 // New returns an engine over an open store.
@@ -46,13 +43,13 @@ func New(s *store.Store, opts Options) *Engine {
 		opts.Logger = slog.Default()
 	}
 	e := &Engine{s: s, opts: opts, log: opts.Logger}
-	e.c.s = s
 	return e
 }
 
 // step runs fn in a read-write transaction shared with other concurrent steps
-// (group commit). fn may run more than once; it must only change the
-// transaction and its own result variables.
+// (the store's group commit, which never waits for a timer). fn may run more
+// than once; it must only change the transaction and its own result variables.
+// A failing or panicking step fails alone.
 func (e *Engine) step(ctx context.Context, fn func(*store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -60,100 +57,7 @@ func (e *Engine) step(ctx context.Context, fn func(*store.Tx) error) error {
 	if e.opts.BoltBatch {
 		return e.s.Batch(fn)
 	}
-	return e.c.do(fn)
-}
-
-// committer gathers concurrent steps into one transaction. Unlike bbolt's
-// Batch it never waits for a timer: when no commit is running the step commits
-// at once; steps arriving during a commit go together in the next one.
-type committer struct {
-	s       *store.Store
-	commits atomic.Int64 // transactions committed (for benchmarks)
-	steps   atomic.Int64 // steps in them
-	mu      sync.Mutex
-	queue   []*pendingStep
-	running bool
-}
-
-type pendingStep struct {
-	fn   func(*store.Tx) error
-	err  error
-	done chan struct{}
-}
-
-// maxGroup bounds how many steps share one transaction.
-const maxGroup = 512
-
-func (c *committer) do(fn func(*store.Tx) error) error {
-	p := &pendingStep{fn: fn, done: make(chan struct{})}
-	c.mu.Lock()
-	c.queue = append(c.queue, p)
-	if !c.running {
-		c.running = true
-		go c.loop()
-	}
-	c.mu.Unlock()
-	<-p.done
-	return p.err
-}
-
-func (c *committer) loop() {
-	for {
-		c.mu.Lock()
-		n := min(len(c.queue), maxGroup)
-		group := c.queue[:n:n]
-		c.queue = c.queue[n:]
-		if n == 0 {
-			c.queue = nil
-			c.running = false
-			c.mu.Unlock()
-			return
-		}
-		c.mu.Unlock()
-		c.commit(group)
-	}
-}
-
-var errStepFailed = errors.New("a step in the group failed")
-
-func (c *committer) commit(group []*pendingStep) {
-	if len(group) > 1 {
-		err := c.update(func(tx *store.Tx) error {
-			for _, p := range group {
-				if err := p.fn(tx); err != nil {
-					return errStepFailed
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			c.commits.Add(1)
-			c.steps.Add(int64(len(group)))
-			for _, p := range group {
-				close(p.done)
-			}
-			return
-		}
-		// A step failed (or the commit did): run each on its own so that
-		// only the failing one fails.
-	}
-	for _, p := range group {
-		p.err = c.update(p.fn)
-		c.commits.Add(1)
-		c.steps.Add(1)
-		close(p.done)
-	}
-}
-
-// update runs one transaction; a panicking step fails (its transaction rolls
-// back) instead of taking the agent down.
-func (c *committer) update(fn func(*store.Tx) error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("floor step failed: %v", r)
-		}
-	}()
-	return c.s.Update(fn)
+	return e.s.Group(fn)
 }
 
 // now is the engine's clock.

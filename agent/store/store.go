@@ -93,6 +93,7 @@ type Store struct {
 	path string
 
 	signal chan struct{}
+	group  committer
 
 	mu        sync.RWMutex
 	listeners []func(Change)

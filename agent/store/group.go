@@ -1,0 +1,120 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Group runs fn in a read-write transaction shared with other concurrent Group
+// calls, and returns once that transaction is durably committed: one fsync for
+// many callers. Unlike Batch (bbolt's, which waits up to 10 ms to gather
+// callers) it never waits for a timer: when no commit is running fn commits at
+// once; calls that arrive while a commit is running go together in the next.
+//
+// When one fn of a group fails (or panics), the others are committed without it:
+// each then runs again in a transaction of its own, so fn may be called more
+// than once and must only change the transaction and its own result variables
+// before it returns nil. A panicking fn fails with an error instead of taking
+// the agent down.
+func (s *Store) Group(fn func(*Tx) error) error {
+	return s.group.do(s, fn)
+}
+
+// GroupStats reports how many transactions Group committed and how many calls
+// they carried (calls/commits is the sharing achieved).
+func (s *Store) GroupStats() (commits, calls int64) {
+	return s.group.commits.Load(), s.group.calls.Load()
+}
+
+// committer gathers concurrent Group calls into one transaction.
+type committer struct {
+	commits atomic.Int64
+	calls   atomic.Int64
+
+	mu      sync.Mutex
+	queue   []*pendingCall
+	running bool
+}
+
+type pendingCall struct {
+	fn   func(*Tx) error
+	err  error
+	done chan struct{}
+}
+
+// maxGroup bounds how many calls share one transaction.
+const maxGroup = 512
+
+func (c *committer) do(s *Store, fn func(*Tx) error) error {
+	p := &pendingCall{fn: fn, done: make(chan struct{})}
+	c.mu.Lock()
+	c.queue = append(c.queue, p)
+	if !c.running {
+		c.running = true
+		go c.loop(s)
+	}
+	c.mu.Unlock()
+	<-p.done
+	return p.err
+}
+
+func (c *committer) loop(s *Store) {
+	for {
+		c.mu.Lock()
+		n := min(len(c.queue), maxGroup)
+		if n == 0 {
+			c.queue = nil
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		group := c.queue[:n:n]
+		c.queue = c.queue[n:]
+		c.mu.Unlock()
+		c.commit(s, group)
+	}
+}
+
+var errCallFailed = errors.New("a call in the group failed")
+
+func (c *committer) commit(s *Store, group []*pendingCall) {
+	if len(group) > 1 {
+		err := update(s, func(tx *Tx) error {
+			for _, p := range group {
+				if err := p.fn(tx); err != nil {
+					return errCallFailed
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			c.commits.Add(1)
+			c.calls.Add(int64(len(group)))
+			for _, p := range group {
+				close(p.done)
+			}
+			return
+		}
+		// A call failed (or the commit did): run each on its own so that only
+		// the failing one fails.
+	}
+	for _, p := range group {
+		p.err = update(s, p.fn)
+		c.commits.Add(1)
+		c.calls.Add(1)
+		close(p.done)
+	}
+}
+
+// update runs one transaction; a panicking fn fails (its transaction rolls
+// back) instead of taking the agent down.
+func update(s *Store, fn func(*Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: a grouped change failed: %v", r)
+		}
+	}()
+	return s.Update(fn)
+}

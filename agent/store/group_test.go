@@ -1,0 +1,94 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestGroupIsolatesFailures commits a group in which one call fails and one
+// panics: the others are committed, those two are not.
+func TestGroupIsolatesFailures(t *testing.T) {
+	s := openTest(t, Options{})
+	boom := errors.New("boom")
+	var group []*pendingCall
+	for i := range 10 {
+		key := fmt.Sprint(i)
+		group = append(group, &pendingCall{done: make(chan struct{}), fn: func(tx *Tx) error {
+			if err := tx.PutRaw("test", key, []byte("x")); err != nil {
+				return err
+			}
+			switch i {
+			case 3:
+				return boom
+			case 6:
+				panic("bad call")
+			}
+			return nil
+		}})
+	}
+	s.group.commit(s, group)
+	for i, p := range group {
+		<-p.done
+		switch i {
+		case 3:
+			if !errors.Is(p.err, boom) {
+				t.Errorf("call 3: err %v, want boom", p.err)
+			}
+		case 6:
+			if p.err == nil {
+				t.Error("panicking call did not fail")
+			}
+		default:
+			if p.err != nil {
+				t.Errorf("call %d: %v", i, p.err)
+			}
+		}
+	}
+	_ = s.View(func(tx *Tx) error {
+		for i := range 10 {
+			got := tx.GetRaw("test", fmt.Sprint(i)) != nil
+			if want := i != 3 && i != 6; got != want {
+				t.Errorf("key %d stored = %v, want %v", i, got, want)
+			}
+		}
+		return nil
+	})
+}
+
+// TestGroupShares runs many callers at once: every call is committed, and the
+// commits carry them all.
+func TestGroupShares(t *testing.T) {
+	s := openTest(t, Options{})
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Group(func(tx *Tx) error { return tx.PutRaw("test", fmt.Sprint(i), []byte("x")) })
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	commits, calls := s.GroupStats()
+	if calls != n || commits < 1 || commits > calls {
+		t.Fatalf("%d calls in %d commits, want %d calls", calls, commits, n)
+	}
+	_ = s.View(func(tx *Tx) error {
+		for i := range n {
+			if tx.GetRaw("test", fmt.Sprint(i)) == nil {
+				t.Errorf("key %d lost", i)
+			}
+		}
+		return nil
+	})
+	t.Logf("%d calls in %d commits", calls, commits)
+}
