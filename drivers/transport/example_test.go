@@ -45,7 +45,7 @@ func ExampleParseURL() {
 	// Output:
 	// tcp://10.0.0.21:9100
 	// serial:///dev/ttyUSB0?baud=19200&bits=7&parity=even
-	// transport: parse serial:///dev/ttyUSB0?baud_rate=9600: printer address is not valid (unknown option "baud_rate"; known options: baud, bits, dtr, flow, parity, rts, stop)
+	// transport: parse serial:///dev/ttyUSB0?baud_rate=9600: printer address is not valid (unknown option "baud_rate"; known options: baud, bits, dtr, flow, parity, rts, stop, write_timeout)
 }
 
 func ExampleParseDeviceID() {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,11 +30,15 @@ func init() { Register("serial", parseSerial) }
 // control are refused). dtr and rts (on/off) drive the modem lines after
 // opening where the device has them; on devices without modem lines (a
 // pseudo-terminal, some adapters) they are skipped, never an error.
+// write_timeout (default 30s, 0s = none) is the time a printer may stop
+// taking data (a USB serial printer out of paper) on top of the time the
+// bytes need at the line's baud rate.
 type SerialTarget struct {
-	Path string
-	Mode serial.Mode
-	DTR  *bool // nil: leave as the driver set it
-	RTS  *bool
+	Path         string
+	Mode         serial.Mode
+	DTR          *bool // nil: leave as the driver set it
+	RTS          *bool
+	WriteTimeout time.Duration
 }
 
 func parseSerial(u *url.URL) (Target, error) {
@@ -86,6 +91,7 @@ func parseSerial(u *url.URL) (Target, error) {
 	}
 	t.DTR = onOff(q, "dtr")
 	t.RTS = onOff(q, "rts")
+	t.WriteTimeout = q.duration("write_timeout", DefaultWriteTimeout)
 	flow := strings.ToLower(q.str("flow", "none"))
 	if err := q.done(); err != nil {
 		return nil, err
@@ -132,6 +138,9 @@ func (t *SerialTarget) String() string {
 		if l.v != nil {
 			s += "&" + l.k + "=" + map[bool]string{true: "on", false: "off"}[*l.v]
 		}
+	}
+	if t.WriteTimeout != DefaultWriteTimeout {
+		s += "&write_timeout=" + t.WriteTimeout.String()
 	}
 	return s
 }
@@ -205,22 +214,73 @@ type SerialPort struct {
 	ahead  pending
 	readMu sync.Mutex
 	closed atomic.Bool
+	stuck  atomic.Bool // a write or drain timed out and is still blocked
 }
 
 // Info describes the line.
 func (p *SerialPort) Info() Info { return Info{Kind: "serial", Address: p.target.Path} }
 
-// Write sends b. A serial write has no timeout of its own: with flow=none
-// the line always drains at its baud rate.
+// Write sends b. It fails with [ErrTimeout] when the device stops taking
+// data for longer than the write timeout; the port is then unusable (the
+// stuck write cannot be cancelled) and must be reopened.
 func (p *SerialPort) Write(b []byte) (int, error) {
-	n, err := p.port.Write(b)
+	b = bytes.Clone(b) // a write that times out keeps running on its own
+	n, err := p.bounded("write", p.lineTime(len(b)), func() (int, error) { return p.port.Write(b) })
 	if err != nil {
-		return n, p.classify("write", err)
+		return n, err
 	}
 	if n < len(b) {
 		return n, newErrf("write", p.target.String(), ErrDisconnected, "short write: %d of %d bytes", n, len(b))
 	}
 	return n, nil
+}
+
+// lineTime is how long n bytes take on the wire (10 bits per byte with
+// start and stop bits), plus the write timeout.
+func (p *SerialPort) lineTime(n int) time.Duration {
+	if p.target.WriteTimeout <= 0 {
+		return 0
+	}
+	baud := max(p.target.Mode.BaudRate, 1)
+	return p.target.WriteTimeout + time.Duration(n)*10*time.Second/time.Duration(baud)
+}
+
+// bounded runs a blocking call of the serial library, giving up after limit
+// (0 = never). The serial library cannot cancel a blocked write, so after a
+// timeout the call is left to finish on its own and the port refuses further
+// writes.
+func (p *SerialPort) bounded(op string, limit time.Duration, call func() (int, error)) (int, error) {
+	if p.stuck.Load() {
+		return 0, newErrf(op, p.target.String(), ErrTimeout, "an earlier write is still stuck; reopen the printer")
+	}
+	if limit <= 0 {
+		n, err := call()
+		if err != nil {
+			return n, p.classify(op, err)
+		}
+		return n, nil
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := call()
+		done <- result{n, err}
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return r.n, p.classify(op, r.err)
+		}
+		return r.n, nil
+	case <-timer.C:
+		p.stuck.Store(true)
+		return 0, newErrf(op, p.target.String(), ErrTimeout, "the printer took no data for %s", limit)
+	}
 }
 
 // readSlice bounds each wait of the serial library so that ctx is noticed.
@@ -305,10 +365,9 @@ func (p *SerialPort) classify(op string, err error) error {
 	return newErrf(op, p.target.String(), ErrDisconnected, "serial line lost: %v", err)
 }
 
-// Flush waits until the line has sent every written byte.
+// Flush waits until the line has sent every written byte, bounded by the
+// write timeout.
 func (p *SerialPort) Flush() error {
-	if err := p.port.Drain(); err != nil {
-		return p.classify("flush", err)
-	}
-	return nil
+	_, err := p.bounded("flush", p.lineTime(0), func() (int, error) { return 0, p.port.Drain() })
+	return err
 }

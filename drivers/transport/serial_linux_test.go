@@ -145,3 +145,37 @@ func TestSerialCheckKeepsReplies(t *testing.T) {
 		t.Fatalf("ReadContext after Check = %q, %v; want AB", buf[:n], err)
 	}
 }
+
+// A device that stops taking data (a USB serial printer out of paper) makes
+// the write fail with a timeout instead of hanging the job forever.
+func TestSerialWriteTimeout(t *testing.T) {
+	ctl, path := openPTY(t)
+	p := openSerial(t, path, "baud=10000000&write_timeout=100ms")
+	// Nobody reads the controller: the pty's buffer fills and the write blocks.
+	_, err := p.Write(make([]byte, 256<<10)) // well over the pty buffer (about 68 KB)
+	if !errors.Is(err, ErrTimeout) || !Retryable(err) {
+		t.Fatalf("Write to a device that takes nothing = %v, want ErrTimeout", err)
+	}
+	if _, err := p.Write([]byte("x")); !errors.Is(err, ErrTimeout) {
+		t.Errorf("Write after a stuck write = %v, want ErrTimeout (port must be reopened)", err)
+	}
+	// Unplugging ends the stuck write.
+	ctl.Close()
+}
+
+func TestSerialWriteTimeoutAllowsLineTime(t *testing.T) {
+	ctl, path := openPTY(t)
+	p := openSerial(t, path, "baud=9600&write_timeout=50ms")
+	go io.Copy(io.Discard, ctl)
+	// 2 KB at 9600 baud is about 2 s on a real line: the limit grows with
+	// the job, so a slow line is not mistaken for a stuck printer.
+	if got := p.lineTime(2048); got < 2*time.Second {
+		t.Errorf("time allowed for 2 KB at 9600 baud = %s, want over 2s", got)
+	}
+	if _, err := p.Write(make([]byte, 2048)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
