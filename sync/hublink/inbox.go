@@ -103,13 +103,31 @@ func (ib *Inbox) load() error {
 // next is the seq the inbox waits for.
 func (ib *Inbox) next() uint64 { return ib.last + uint64(len(ib.batch)) + 1 }
 
+// Decoded is a feed payload decoded ahead of the inbox, so that decoding (on
+// the MQTT client's goroutine) and applying (on the inbox's) run in parallel.
+type Decoded struct {
+	Topic   string
+	Payload []byte
+	Msg     wire.FeedMessage
+	Err     error // from wire.DecodeFeed
+}
+
+// Decode decodes one feed payload for AddDecoded.
+func Decode(topic string, payload []byte) Decoded {
+	m, err := wire.DecodeFeed(payload)
+	return Decoded{Topic: topic, Payload: payload, Msg: m, Err: err}
+}
+
 // Add takes one payload as it came from topic. It returns an error only when
 // the store failed; bad payloads are quarantined, never returned.
-func (ib *Inbox) Add(topic string, payload []byte) error {
+func (ib *Inbox) Add(topic string, payload []byte) error { return ib.AddDecoded(Decode(topic, payload)) }
+
+// AddDecoded is Add for a payload already decoded with Decode.
+func (ib *Inbox) AddDecoded(d Decoded) error {
 	if err := ib.load(); err != nil {
 		return err
 	}
-	m, err := wire.DecodeFeed(payload)
+	topic, payload, m, err := d.Topic, d.Payload, d.Msg, d.Err
 	if err != nil {
 		return ib.addBad(topic, payload, err)
 	}

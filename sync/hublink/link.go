@@ -53,7 +53,7 @@ type Link struct {
 	m      *metrics
 	dial   func(ctx context.Context, u *url.URL) (net.Conn, error)
 
-	msgs       chan []byte // feed payloads with their topic prefixed; see onMessage
+	msgs       chan Decoded // feed payloads, decoded on the MQTT client's goroutine
 	done       chan struct{}
 	ackSeq     atomic.Uint64
 	ackKick    chan struct{}
@@ -93,7 +93,7 @@ func New(cfg Config, feed FeedStore, out Outbox) (*Link, error) {
 	l := &Link{
 		cfg: cfg, topics: topics, feed: feed, out: out, log: cfg.Logger.With("part", "hublink"),
 		m:          newMetrics(cfg.Registerer),
-		msgs:       make(chan []byte, 8192),
+		msgs:       make(chan Decoded, 8192),
 		done:       make(chan struct{}),
 		ackKick:    make(chan struct{}, 1),
 		outKick:    make(chan struct{}, 1),
@@ -306,14 +306,8 @@ func (l *Link) onMessage(topic string, payload []byte) {
 		}
 		kick(l.ackKick)
 	case l.topics.Feed, l.topics.AgentFeed:
-		// Prefix one byte naming the topic; the payload is not retained by the client.
-		b := make([]byte, 1+len(payload))
-		if topic == l.topics.AgentFeed {
-			b[0] = 1
-		}
-		copy(b[1:], payload)
 		select {
-		case l.msgs <- b:
+		case l.msgs <- Decode(topic, payload):
 		case <-l.done:
 		}
 	default:
@@ -349,13 +343,7 @@ func (l *Link) inboxLoop(ctx context.Context) {
 		}
 		l.setProblem("feed", "orders from the hub cannot be saved: "+err.Error())
 	}
-	add := func(b []byte) {
-		topic := l.topics.Feed
-		if b[0] == 1 {
-			topic = l.topics.AgentFeed
-		}
-		report(ib.Add(topic, b[1:]))
-	}
+	add := func(d Decoded) { report(ib.AddDecoded(d)) }
 	for {
 		select {
 		case <-ctx.Done():
