@@ -120,7 +120,9 @@ func Decode(topic string, payload []byte) Decoded {
 
 // Add takes one payload as it came from topic. It returns an error only when
 // the store failed; bad payloads are quarantined, never returned.
-func (ib *Inbox) Add(topic string, payload []byte) error { return ib.AddDecoded(Decode(topic, payload)) }
+func (ib *Inbox) Add(topic string, payload []byte) error {
+	return ib.AddDecoded(Decode(topic, payload))
+}
 
 // AddDecoded is Add for a payload already decoded with Decode.
 func (ib *Inbox) AddDecoded(d Decoded) error {
