@@ -49,13 +49,13 @@ type FaultRec struct {
 }
 
 type recorder struct {
-	mu         sync.Mutex
-	scans      []scanRec
-	mistakes   []MistakeRec
-	surprises  []Unexpected
-	checks     map[string]int
-	samples    []Sample
-	faults     []FaultRec
+	mu        sync.Mutex
+	scans     []scanRec
+	mistakes  []MistakeRec
+	surprises []Unexpected
+	checks    map[string]int
+	samples   []Sample
+	faults    []FaultRec
 }
 
 func newRecorder() *recorder { return &recorder{checks: map[string]int{}} }

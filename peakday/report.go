@@ -161,7 +161,9 @@ func WriteReport(dir string, res *Result, m Machine, title string) error {
 	return os.WriteFile(filepath.Join(dir, "REPORT.md"), []byte(b.String()), 0o644)
 }
 
-func mdEscape(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
+func mdEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
 
 func (r *Result) start() time.Time {
 	if len(r.Samples) > 0 {
