@@ -166,11 +166,21 @@ func (p *USBLPPort) Status() (Status, error) {
 	return Status(v), nil
 }
 
-// Check asks for the status: an unplugged printer fails with ENODEV.
+// Check tells whether the printer is still plugged in: its node must still
+// be the one this port has open (the kernel removes it on unplug and may
+// give the name to another printer later), and the status request must not
+// fail with ENODEV.
 func (p *USBLPPort) Check() error {
-	_, err := p.Status()
+	open, err := p.f.Stat()
+	if err != nil {
+		return usblpErr("check", p.target.String(), err)
+	}
+	if now, err := os.Stat(p.node); err != nil || !os.SameFile(open, now) {
+		return newErrf("check", p.target.String(), ErrDisconnected, "%s is gone: the printer was unplugged", p.node)
+	}
+	_, err = p.Status()
 	if errors.Is(err, ErrUnsupported) {
-		return nil // a node without the status ioctl; only a failed job tells
+		return nil // a node without the status ioctl
 	}
 	return err
 }

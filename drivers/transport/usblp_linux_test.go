@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeSysfs builds a sysfs and /dev tree the way the kernel lays it out
@@ -237,5 +238,34 @@ func TestUSBLPNodeErrors(t *testing.T) {
 	}
 	if err := p.Flush(); err != nil {
 		t.Errorf("Flush = %v", err)
+	}
+}
+
+// A usblp printer found by identity and re-plugged at a new node is used
+// again by the supervisor within 2 s.
+func TestSupervisorUSBLPReplug(t *testing.T) {
+	f := newFakeSysfs(t)
+	useSysfs(t, f.root)
+	f.plug(fakePrinter{lp: "lp0", busPort: "1-1", vid: "0483", pid: "5743", serial: "XYZ", id: xpID})
+
+	s, events := superviseReal(t, "usblp://?vid=0483&pid=5743&serial=XYZ", SupervisorOptions{})
+	waitState(t, events, StateConnected, 2*time.Second)
+	f.unplug("lp0", "1-1")
+	off := waitState(t, events, StateOffline, 2*time.Second)
+	if !errors.Is(off.Err, ErrDisconnected) {
+		t.Errorf("offline reason = %v, want ErrDisconnected", off.Err)
+	}
+	node := f.plug(fakePrinter{lp: "lp1", busPort: "1-2", vid: "0483", pid: "5743", serial: "XYZ", id: xpID})
+	back := time.Now()
+	on := waitState(t, events, StateConnected, 2*time.Second)
+	t.Logf("found again at %s %s after the re-plug", on.Info.Address, time.Since(back).Round(time.Millisecond))
+	if on.Info.Address != node {
+		t.Errorf("reconnected to %s, want %s", on.Info.Address, node)
+	}
+	if err := s.Do(t.Context(), func(p Port) error { _, err := p.Write([]byte("PRINT 1\r\n")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(node); string(b) != "PRINT 1\r\n" {
+		t.Errorf("new node holds %q", b)
 	}
 }
