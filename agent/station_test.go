@@ -19,7 +19,7 @@ import (
 	"github.com/dockhand/dockhand/sync/wire"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,7 +31,7 @@ func freeAddr(t *testing.T) string {
 
 // startAgent runs a demo-mode agent (embedded broker, hub simulator with sample
 // orders) with the given stations, printers and scanners.
-func startAgent(t *testing.T, mod func(*config.Config)) *Agent {
+func startAgent(t testing.TB, mod func(*config.Config)) *Agent {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
