@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockhand/dockhand/agent/store"
@@ -43,9 +44,17 @@ type Options struct {
 	// OnJob hears every change of a job (for the UI and the local print API).
 	OnJob func(Job)
 	// StatusTimeout bounds one status query (400ms); ConfirmTimeout bounds the
-	// wait for a printed confirmation (15s); IdlePoll is how often an idle
-	// printer's status is refreshed (2s).
+	// wait for a printed confirmation while the printer shows no progress
+	// (15s); IdlePoll is how often an idle printer's status is refreshed (2s).
 	StatusTimeout, ConfirmTimeout, IdlePoll time.Duration
+	// StatusFresh is how long a good status answer is trusted before the next
+	// job without asking again, unless something failed since (300ms).
+	StatusFresh time.Duration
+	// PollEvery is how often a TSPL printer with jobs in flight is asked
+	// whether it finished them (20ms).
+	PollEvery time.Duration
+	// Window is how many jobs may be sent ahead of their confirmation (32).
+	Window int
 	// Supervisor knobs for every printer's transport.
 	Supervisor transport.SupervisorOptions
 }
@@ -61,15 +70,52 @@ type Queue struct {
 	waiters map[string][]chan Job
 }
 
-// device is one printer with its worker.
+// device is one printer with its sender, confirmer and reader.
 type device struct {
 	cfg  PrinterConfig
 	sup  *transport.Supervisor
-	wake chan struct{}
+	wake chan struct{} // a job was queued or a decision made
+	// direct carries jobs committed as "sending" at submission (the printer
+	// was idle and known to be fine): one commit from request to printer.
+	direct      chan Job
+	freed       chan struct{} // a place in the window came free
+	confirmWake chan struct{} // a job went in flight
+	lost        chan struct{} // the reader lost the connection
+	reconnected chan struct{} // the supervisor opened the port again
+	replies     chan byte     // status bytes from the reader
+	pids        chan string   // ESC/POS process ids from the reader
+	oneWay      atomic.Bool   // the port has no back channel
+	pidSeq      atomic.Uint32
 
-	mu     sync.Mutex
-	status printer.Status
-	known  bool // the printer has answered a status query since connecting
+	mu      sync.Mutex
+	status  printer.Status
+	known   bool      // the printer answered the last status query
+	freshAt time.Time // when it last answered fine; zero after a failure
+	backlog bool      // jobs may wait in the store's queue
+	flights []*flight // sent, not yet confirmed, oldest first
+}
+
+// invalidate forgets the last status answer: the next job asks again.
+func (d *device) invalidate() {
+	d.mu.Lock()
+	d.freshAt = time.Time{}
+	d.mu.Unlock()
+}
+
+// nextPID is a 4-digit ESC/POS process id, different for each job in flight.
+func (d *device) nextPID() string {
+	return fmt.Sprintf("%04d", d.pidSeq.Add(1)%10000)
+}
+
+// canDirect reports whether a new job may skip the store's queue: nothing
+// waits before it, the printer is connected and answered fine a moment ago.
+func (d *device) canDirect(fresh time.Duration) bool {
+	if st, _ := d.sup.State(); st != transport.StateConnected || len(d.direct) > cap(d.direct)/2 {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.backlog && !d.freshAt.IsZero() && time.Since(d.freshAt) < fresh && (!d.known || d.status.OK())
 }
 
 // PrinterState is a printer as the UI and the hub status show it.
@@ -94,9 +140,21 @@ func New(opts Options, printers []PrinterConfig) (*Queue, error) {
 	if opts.IdlePoll == 0 {
 		opts.IdlePoll = 2 * time.Second
 	}
+	if opts.StatusFresh == 0 {
+		opts.StatusFresh = 300 * time.Millisecond
+	}
+	if opts.PollEvery == 0 {
+		opts.PollEvery = 20 * time.Millisecond
+	}
+	if opts.Window <= 0 {
+		opts.Window = 32
+	}
 	q := &Queue{opts: opts, log: opts.Log, st: opts.Store, printers: map[string]*device{}, waiters: map[string][]chan Job{}}
 	for _, pc := range printers {
-		d := &device{cfg: pc, wake: make(chan struct{}, 1), status: printer.Status{State: printer.Offline, Detail: "not connected yet"}}
+		d := &device{cfg: pc, wake: make(chan struct{}, 1), status: printer.Status{State: printer.Offline, Detail: "not connected yet"},
+			direct: make(chan Job, 4096), freed: make(chan struct{}, 1), confirmWake: make(chan struct{}, 1),
+			lost: make(chan struct{}, 1), reconnected: make(chan struct{}, 1), replies: make(chan byte, 16),
+			pids: make(chan string, 256), backlog: true}
 		so := opts.Supervisor
 		so.Logger = opts.Log.With("printer", pc.ID)
 		so.OnEvent = func(e transport.Event) { q.onTransport(d, e) }
@@ -119,9 +177,13 @@ func (q *Queue) onTransport(d *device, e transport.Event) {
 		if e.Err != nil {
 			detail = e.Err.Error()
 		}
+		d.invalidate()
 		q.setStatus(d, printer.Status{State: printer.Offline, Detail: detail}, false)
 		return
 	}
+	d.invalidate()
+	d.oneWay.Store(false)
+	signal(d.reconnected)
 	q.setStatus(d, printer.Status{State: printer.Ready}, false)
 	d.poke()
 }
@@ -180,9 +242,11 @@ func (q *Queue) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for _, d := range q.printers {
-		wg.Add(2)
+		wg.Add(4)
 		go func() { defer wg.Done(); _ = d.sup.Run(ctx) }()
 		go func() { defer wg.Done(); q.work(ctx, d) }()
+		go func() { defer wg.Done(); q.confirm(ctx, d) }()
+		go func() { defer wg.Done(); q.read(ctx, d) }()
 	}
 	wg.Wait()
 	return nil
@@ -284,7 +348,8 @@ func (q *Queue) submitWaybill(_ context.Context, orderID, printerID, station, op
 		return Job{}, fmt.Errorf("render waybill of %s for %s: %w", orderID, printerID, err)
 	}
 	var job Job
-	err = q.st.Batch(func(tx *store.Tx) error {
+	direct := false
+	err = q.st.Group(func(tx *store.Tx) error {
 		cur, err := tx.Order(orderID)
 		if err != nil {
 			return err
@@ -333,13 +398,13 @@ func (q *Queue) submitWaybill(_ context.Context, orderID, printerID, station, op
 			OK: true, Reason: reason, Detail: job.ID + " authorised by " + authorizedBy}); err != nil {
 			return err
 		}
-		return q.enqueue(tx, &job)
+		direct, err = q.enqueue(tx, &job, d)
+		return err
 	})
 	if err != nil {
 		return Job{}, fmt.Errorf("print waybill of %s: %w", orderID, err)
 	}
-	q.jobChanged(job)
-	d.poke()
+	q.dispatch(d, job, direct)
 	return job, nil
 }
 
@@ -357,9 +422,9 @@ func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []
 		return Job{}, errors.New("the print job is empty")
 	}
 	var job Job
-	existed := false
-	err := q.st.Batch(func(tx *store.Tx) error {
-		existed = false
+	existed, direct := false, false
+	err := q.st.Group(func(tx *store.Tx) error {
+		existed, direct = false, false
 		if clientKey != "" {
 			var id string
 			if _, err := tx.Get(store.CollPrintByWB, "raw:"+clientKey, &id); err != nil {
@@ -383,23 +448,46 @@ func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []
 				return err
 			}
 		}
-		return q.enqueue(tx, &job)
+		direct, err = q.enqueue(tx, &job, d)
+		return err
 	})
 	if err != nil {
 		return Job{}, fmt.Errorf("queue raw job for %s: %w", printerID, err)
 	}
 	if !existed {
-		q.jobChanged(job)
-		d.poke()
+		q.dispatch(d, job, direct)
 	}
 	return job, nil
 }
 
-func (q *Queue) enqueue(tx *store.Tx, j *Job) error {
-	if err := tx.Put(store.CollPrintJobs, j.ID, j); err != nil {
-		return err
+// enqueue stores a new job in tx. When nothing waits before it and the printer
+// answered fine a moment ago, the job is committed as "sending" and handed
+// straight to the sender (direct): one commit from request to printer, and a
+// crash before the bytes went out leaves it uncertain like any sending job.
+func (q *Queue) enqueue(tx *store.Tx, j *Job, d *device) (direct bool, err error) {
+	direct = d.canDirect(q.opts.StatusFresh)
+	if direct {
+		j.State, j.Attempts = StateSending, 1
+	} else {
+		j.State = StateQueued
+		d.mu.Lock()
+		d.backlog = true
+		d.mu.Unlock()
 	}
-	return tx.PutRaw(store.CollPrintQueue, j.Printer+"/"+j.ID, []byte{1})
+	if err := tx.Put(store.CollPrintJobs, j.ID, j); err != nil {
+		return false, err
+	}
+	return direct, tx.PutRaw(store.CollPrintQueue, j.Printer+"/"+j.ID, []byte{1})
+}
+
+// dispatch tells the listeners about a committed new job and wakes its sender.
+func (q *Queue) dispatch(d *device, j Job, direct bool) {
+	q.jobChanged(j)
+	if direct {
+		d.direct <- j
+		return
+	}
+	d.poke()
 }
 
 // Job returns a job by id.
@@ -489,7 +577,7 @@ func (q *Queue) jobChanged(j Job) {
 // sends it again, "printed" accepts that the label came out whole, "cancel" drops it.
 func (q *Queue) Resolve(_ context.Context, id, decision, by string) (Job, error) {
 	var job Job
-	err := q.st.Update(func(tx *store.Tx) error {
+	err := q.st.Group(func(tx *store.Tx) error {
 		ok, err := tx.Get(store.CollPrintJobs, id, &job)
 		if err != nil {
 			return err
@@ -505,6 +593,11 @@ func (q *Queue) Resolve(_ context.Context, id, decision, by string) (Job, error)
 		switch decision {
 		case "resend":
 			job.State, job.Detail = StateQueued, "resent by "+by
+			if d := q.printers[job.Printer]; d != nil {
+				d.mu.Lock()
+				d.backlog = true
+				d.mu.Unlock()
+			}
 			if err := tx.PutRaw(store.CollPrintQueue, job.Printer+"/"+job.ID, []byte{1}); err != nil {
 				return err
 			}

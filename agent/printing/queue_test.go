@@ -121,7 +121,7 @@ func TestPrintOnceConfirmed(t *testing.T) {
 			}
 			j = r.wait(j.ID)
 			if lang == "tspl" && (j.State != StatePrinted || j.Confirmed != wire.ConfirmedPrinted) {
-				t.Fatalf("tspl job = %s/%s, want printed (status went printing → ready)", j.State, j.Confirmed)
+				t.Fatalf("tspl job = %s/%s (%s), want printed (status went printing → ready)", j.State, j.Confirmed, j.Detail)
 			}
 			if lang == "escpos" && j.Confirmed != wire.ConfirmedPrinted {
 				t.Fatalf("escpos job = %s/%s, want printed (process id answered)", j.State, j.Confirmed)

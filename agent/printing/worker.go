@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -15,6 +16,21 @@ import (
 	"github.com/dockhand/dockhand/drivers/tspl"
 )
 
+// Each printer runs three goroutines:
+//
+//   - the sender takes queued jobs in order, marks a batch of them "sending" in
+//     one commit (re-checking waybill orders inside it), and writes them one
+//     after the other without waiting for the paper;
+//   - the confirmer follows the jobs sent but not yet confirmed ("in flight"):
+//     a TSPL printer that reported printing after a job was sent and then
+//     reports ready has printed it (and everything sent before); an ESC/POS
+//     printer answers each job's own GS ( H process id once it is printed;
+//   - the reader owns the printer's back channel and hands status replies and
+//     process ids to whoever waits for them.
+//
+// A status query is skipped when the printer answered one within
+// Options.StatusFresh and nothing failed since.
+
 func jsonUnmarshal(b []byte, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("decode print job: %w", err)
@@ -22,27 +38,57 @@ func jsonUnmarshal(b []byte, v any) error {
 	return nil
 }
 
-// work is one printer's worker: jobs in order, one at a time.
+// flight is a job sent to the printer and not yet confirmed.
+type flight struct {
+	job      Job
+	sentAt   time.Time
+	deadline time.Time
+	pid      string // ESC/POS process id asked after the job
+	twoWay   bool   // the printer answered status before the job went out
+	printing bool   // TSPL: the printer said "printing" after this job was sent
+}
+
+// work is one printer's sender.
 func (q *Queue) work(ctx context.Context, d *device) {
 	idle := time.NewTicker(q.opts.IdlePoll)
 	defer idle.Stop()
 	for ctx.Err() == nil {
-		job, ok, err := q.next(d)
+		if !q.waitRoom(ctx, d) {
+			return
+		}
+		var jobs []Job
+		select {
+		case j := <-d.direct:
+			jobs = append(jobs, j)
+		default:
+		}
+		if len(jobs) > 0 {
+			q.sendAll(ctx, d, jobs)
+			continue
+		}
+		jobs, err := q.next(d, q.room(d))
 		if err != nil {
 			q.log.Error("read print queue", "printer", d.cfg.ID, "err", err)
 		}
-		if !ok {
+		if len(jobs) == 0 {
+			d.mu.Lock()
+			d.backlog = false
+			d.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return
 			case <-d.wake:
+			case j := <-d.direct:
+				q.sendAll(ctx, d, []Job{j})
 			case <-idle.C:
-				q.refreshStatus(ctx, d)
+				if q.inflight(d) == 0 {
+					q.refreshStatus(ctx, d)
+				}
 			}
 			continue
 		}
-		if !q.process(ctx, d, job) {
-			// The printer cannot take it now: wait for a change, then try again.
+		if !q.process(ctx, d, jobs) {
+			// The printer cannot take them now: wait for a change, then try again.
 			select {
 			case <-ctx.Done():
 				return
@@ -53,88 +99,213 @@ func (q *Queue) work(ctx context.Context, d *device) {
 	}
 }
 
-// next returns the printer's oldest job that is queued or held.
-func (q *Queue) next(d *device) (Job, bool, error) {
-	var job Job
-	found := false
+// room is how many more jobs may be in flight.
+func (q *Queue) room(d *device) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return max(q.opts.Window-len(d.flights), 0)
+}
+
+func (q *Queue) inflight(d *device) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.flights)
+}
+
+// waitRoom blocks while the window of jobs in flight is full.
+func (q *Queue) waitRoom(ctx context.Context, d *device) bool {
+	for q.room(d) == 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-d.freed:
+		}
+	}
+	return true
+}
+
+// next returns up to n of the printer's oldest jobs that are queued or held.
+func (q *Queue) next(d *device, n int) ([]Job, error) {
+	var jobs []Job
 	err := q.st.View(func(tx *store.Tx) error {
+		jobs = jobs[:0]
 		return tx.ForEach(store.CollPrintQueue, d.cfg.ID+"/", func(key string, _ []byte) error {
+			var job Job
 			id := strings.TrimPrefix(key, d.cfg.ID+"/")
 			ok, err := tx.Get(store.CollPrintJobs, id, &job)
 			if err != nil || !ok {
 				return err
 			}
 			if job.State == StateQueued || job.State == StateHeld {
-				found = true
-				return store.ErrStop
+				jobs = append(jobs, job)
+				if len(jobs) >= n {
+					return store.ErrStop
+				}
 			}
 			return nil
 		})
 	})
-	return job, found, err
+	return jobs, err
 }
 
-// process tries to print one job; it reports false when the job must wait for
-// the printer (offline, paper out, cover open).
-func (q *Queue) process(ctx context.Context, d *device, job Job) bool {
-	// Re-check the order: an intercept or hold that arrived after queueing wins.
-	if job.Kind == KindWaybill {
-		var why error
-		err := q.st.View(func(tx *store.Tx) error {
-			rec, err := tx.Order(job.OrderID)
+// process tries to print a batch of jobs; it reports false when they must wait
+// for the printer (offline, paper out, cover open).
+func (q *Queue) process(ctx context.Context, d *device, jobs []Job) bool {
+	if st, _ := d.sup.State(); st != transport.StateConnected {
+		// Starting up or reconnecting: give the printer a moment before holding.
+		wctx, cancel := context.WithTimeout(ctx, q.opts.StatusTimeout)
+		_, _ = d.sup.Wait(wctx)
+		cancel()
+	}
+	st, known, err := q.currentStatus(ctx, d)
+	if err != nil {
+		q.hold(jobs[0], "打印机离线 (printer offline): "+err.Error())
+		return false
+	}
+	if known && !st.OK() {
+		q.hold(jobs[0], holdText(st))
+		return false
+	}
+	// Durable mark before the first byte, in one commit for the batch: a crash
+	// from here on leaves "uncertain". An intercept or hold that arrived after
+	// queueing wins: the order is read again inside the same transaction.
+	var send, changed []Job
+	err = q.st.Group(func(tx *store.Tx) error {
+		send, changed = send[:0], changed[:0]
+		now := tx.Now()
+		for _, j := range jobs {
+			var cur Job
+			ok, err := tx.Get(store.CollPrintJobs, j.ID, &cur)
 			if err != nil {
 				return err
 			}
-			why = checkPrintable(tx, rec)
-			return nil
-		})
-		if err == nil && why != nil {
-			q.finish(job, StateCancelled, "", why.Error())
-			return true
+			if !ok || (cur.State != StateQueued && cur.State != StateHeld) {
+				continue // resolved or cancelled meanwhile
+			}
+			if cur.Kind == KindWaybill {
+				rec, err := tx.Order(cur.OrderID)
+				if err != nil {
+					return err
+				}
+				if why := checkPrintable(tx, rec); why != nil {
+					if err := q.finishTx(tx, &cur, StateCancelled, "", why.Error()); err != nil {
+						return err
+					}
+					changed = append(changed, cur)
+					continue
+				}
+			}
+			cur.Attempts++
+			cur.State, cur.Detail, cur.Updated = StateSending, "", now
+			if err := tx.Put(store.CollPrintJobs, cur.ID, &cur); err != nil {
+				return err
+			}
+			send = append(send, cur)
+			changed = append(changed, cur)
 		}
-	}
-	st, known, err := q.status(ctx, d)
-	if err != nil {
-		q.hold(job, "打印机离线 (printer offline): "+err.Error())
-		return false
-	}
-	if known && !st.OK() && st.State != printer.Printing {
-		q.hold(job, holdText(st))
-		return false
-	}
-	// Durable mark before the first byte: a crash from here on leaves "uncertain".
-	job.Attempts++
-	if !q.save(&job, StateSending, "") {
-		return false
-	}
-	wrote := false
-	err = d.sup.Do(ctx, func(p transport.Port) error {
-		wrote = true
-		if _, err := p.Write(job.Data); err != nil {
-			return err
-		}
-		return p.Flush()
+		return nil
 	})
 	if err != nil {
-		if !wrote {
-			q.save(&job, StateHeld, "打印机离线 (printer offline): "+err.Error())
-			return false
+		q.log.Error("mark print jobs sending", "printer", d.cfg.ID, "err", err)
+		return false
+	}
+	for _, j := range changed {
+		q.jobChanged(j)
+	}
+	return q.write(ctx, d, send, known)
+}
+
+// sendAll writes jobs that were committed as "sending" when they were
+// submitted (the printer was idle and known to be fine).
+func (q *Queue) sendAll(ctx context.Context, d *device, jobs []Job) {
+	q.write(ctx, d, jobs, true)
+}
+
+// write sends jobs already marked "sending", in order. A job the printer never
+// got goes back to the queue (held while the printer is offline); a job cut off
+// mid-send is uncertain, and the ones after it go back to the queue.
+func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) bool {
+	escPOS := string(d.cfg.Profile.Language) == "escpos"
+	for i, job := range jobs {
+		var pid string
+		if escPOS && twoWay {
+			pid = d.nextPID()
 		}
-		q.log.Error("print job interrupted while sending", "job", job.ID, "printer", d.cfg.ID, "err", err)
-		q.save(&job, StateUncertain, "发送中断,请检查标签是否完整 (interrupted while sending: check the label): "+err.Error())
-		return true
+		wrote := false
+		err := d.sup.Do(ctx, func(p transport.Port) error {
+			wrote = true
+			if _, err := p.Write(job.Data); err != nil {
+				return err
+			}
+			if pid != "" {
+				req, err := escpos.ProcessIDRequest(pid)
+				if err != nil {
+					return err
+				}
+				if _, err := p.Write(req); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			d.invalidate()
+			rest := jobs[i+1:]
+			if !wrote {
+				q.requeue(jobs[i:], StateHeld, "打印机离线 (printer offline): "+err.Error())
+				return false
+			}
+			q.log.Error("print job interrupted while sending", "job", job.ID, "printer", d.cfg.ID, "err", err)
+			q.save(&job, StateUncertain, "发送中断,请检查标签是否完整 (interrupted while sending: check the label): "+err.Error())
+			q.requeue(rest, StateQueued, "")
+			return true
+		}
+		now := time.Now()
+		d.mu.Lock()
+		d.flights = append(d.flights, &flight{job: job, sentAt: now, deadline: now.Add(q.opts.ConfirmTimeout), pid: pid, twoWay: twoWay})
+		d.mu.Unlock()
+		signal(d.confirmWake)
 	}
-	confirmed := q.confirm(ctx, d, job, known)
-	if confirmed == "" {
-		q.save(&job, StateUncertain, "打印中出现故障,请检查标签 (the printer reported a fault while printing: check the label)")
-		return true
-	}
-	state := StateSent
-	if confirmed == "printed" {
-		state = StatePrinted
-	}
-	q.finish(job, state, confirmed, "")
 	return true
+}
+
+// requeue puts jobs that were marked "sending" but never written back in the
+// queue, in one commit.
+func (q *Queue) requeue(jobs []Job, state, detail string) {
+	if len(jobs) == 0 {
+		return
+	}
+	err := q.st.Group(func(tx *store.Tx) error {
+		now := tx.Now()
+		for i := range jobs {
+			jobs[i].State, jobs[i].Detail, jobs[i].Updated = state, detail, now
+			jobs[i].Attempts--
+			if err := tx.Put(store.CollPrintJobs, jobs[i].ID, &jobs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		q.log.Error("put print jobs back in the queue", "err", err)
+		return
+	}
+	d := q.printers[jobs[0].Printer]
+	if d != nil {
+		d.mu.Lock()
+		d.backlog = true
+		d.mu.Unlock()
+	}
+	for _, j := range jobs {
+		q.jobChanged(j)
+	}
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 func holdText(st printer.Status) string {
@@ -149,7 +320,7 @@ func holdText(st printer.Status) string {
 
 // save moves a job to a state durably; it reports success.
 func (q *Queue) save(job *Job, state, detail string) bool {
-	err := q.st.Update(func(tx *store.Tx) error {
+	err := q.st.Group(func(tx *store.Tx) error {
 		job.State, job.Detail, job.Updated = state, detail, tx.Now()
 		return tx.Put(store.CollPrintJobs, job.ID, job)
 	})
@@ -168,33 +339,221 @@ func (q *Queue) hold(job Job, why string) {
 	q.save(&job, StateHeld, why)
 }
 
-// finish records a job's final state, its event (for waybills) and audit line in
-// one transaction, and takes it off the printer's queue.
-func (q *Queue) finish(job Job, state, confirmed, detail string) {
-	err := q.st.Update(func(tx *store.Tx) error {
-		job.State, job.Confirmed, job.Detail, job.Updated = state, confirmed, detail, tx.Now()
-		if err := tx.Delete(store.CollPrintQueue, job.Printer+"/"+job.ID); err != nil {
+// finishTx records a job's final state inside tx: its event (for waybills) or
+// audit line, and takes it off the printer's queue.
+func (q *Queue) finishTx(tx *store.Tx, job *Job, state, confirmed, detail string) error {
+	job.State, job.Confirmed, job.Detail, job.Updated = state, confirmed, detail, tx.Now()
+	if err := tx.Delete(store.CollPrintQueue, job.Printer+"/"+job.ID); err != nil {
+		return err
+	}
+	switch state {
+	case StateSent, StatePrinted:
+		if err := q.recordPrinted(tx, job); err != nil {
 			return err
 		}
-		switch state {
-		case StateSent, StatePrinted:
-			if err := q.recordPrinted(tx, &job); err != nil {
-				return err
+	case StateCancelled:
+		if _, err := tx.AppendAudit(store.AuditRecord{Station: job.Station, Operator: job.Operator, Action: "print.cancelled",
+			OrderID: job.OrderID, Reason: detail, Detail: job.ID}); err != nil {
+			return err
+		}
+	}
+	return tx.Put(store.CollPrintJobs, job.ID, job)
+}
+
+// outcome is how a job in flight ended.
+type outcome struct {
+	f         *flight
+	state     string
+	confirmed string
+	detail    string
+}
+
+// settle records the outcomes of jobs in flight in one commit and frees their
+// places in the window.
+func (q *Queue) settle(d *device, outs []outcome) {
+	if len(outs) == 0 {
+		return
+	}
+	jobs := make([]Job, len(outs))
+	err := q.st.Group(func(tx *store.Tx) error {
+		for i, o := range outs {
+			jobs[i] = o.f.job
+			if o.state == StateUncertain {
+				jobs[i].State, jobs[i].Detail, jobs[i].Updated = o.state, o.detail, tx.Now()
+				if err := tx.Put(store.CollPrintJobs, jobs[i].ID, &jobs[i]); err != nil {
+					return err
+				}
+				continue
 			}
-		case StateCancelled:
-			if _, err := tx.AppendAudit(store.AuditRecord{Station: job.Station, Operator: job.Operator, Action: "print.cancelled",
-				OrderID: job.OrderID, Reason: detail, Detail: job.ID}); err != nil {
+			if err := q.finishTx(tx, &jobs[i], o.state, o.confirmed, o.detail); err != nil {
 				return err
 			}
 		}
-		return tx.Put(store.CollPrintJobs, job.ID, &job)
+		return nil
 	})
 	if err != nil {
-		q.log.Error("finish print job", "job", job.ID, "err", err)
+		// The jobs stay "sending" in the store; a restart makes them uncertain.
+		q.log.Error("finish print jobs", "printer", d.cfg.ID, "err", err)
+	}
+	d.mu.Lock()
+	kept := d.flights[:0]
+	for _, f := range d.flights {
+		done := false
+		for _, o := range outs {
+			done = done || o.f == f
+		}
+		if !done {
+			kept = append(kept, f)
+		}
+	}
+	clear(d.flights[len(kept):])
+	d.flights = kept
+	d.mu.Unlock()
+	signal(d.freed)
+	if err != nil {
 		return
 	}
-	q.jobChanged(job)
+	for _, j := range jobs {
+		if j.State == StateUncertain {
+			q.log.Warn("print job outcome uncertain", "job", j.ID, "printer", d.cfg.ID, "detail", j.Detail)
+		}
+		q.jobChanged(j)
+	}
 }
+
+const faultText = "打印中出现故障,请检查标签 (the printer reported a fault while printing: check the label)"
+
+// confirm is one printer's confirmer: it settles the jobs in flight.
+func (q *Queue) confirm(ctx context.Context, d *device) {
+	poll := time.NewTimer(time.Hour)
+	defer poll.Stop()
+	for {
+		d.mu.Lock()
+		fs := append([]*flight(nil), d.flights...)
+		d.mu.Unlock()
+		var outs []outcome
+		now := time.Now()
+		var next time.Time
+		var tsplWait []*flight
+		for _, f := range fs {
+			switch {
+			case !f.twoWay:
+				outs = append(outs, outcome{f: f, state: StateSent, confirmed: "accepted"})
+			case now.After(f.deadline):
+				outs = append(outs, outcome{f: f, state: StateSent, confirmed: "accepted"})
+			default:
+				if f.pid == "" {
+					tsplWait = append(tsplWait, f)
+				}
+				if next.IsZero() || f.deadline.Before(next) {
+					next = f.deadline
+				}
+			}
+		}
+		q.settle(d, outs)
+		if len(tsplWait) > 0 {
+			q.settle(d, q.pollTSPL(ctx, d, tsplWait))
+			if ctx.Err() != nil {
+				return
+			}
+			next = time.Now().Add(q.opts.PollEvery)
+		}
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(time.Until(next), 0)
+		}
+		poll.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.confirmWake:
+		case <-poll.C:
+		case pid := <-d.pids:
+			q.settle(d, processed(d, pid))
+		case <-d.lost:
+			d.mu.Lock()
+			fs := append([]*flight(nil), d.flights...)
+			d.mu.Unlock()
+			var outs []outcome
+			for _, f := range fs {
+				outs = append(outs, outcome{f: f, state: StateUncertain,
+					detail: "打印机连接中断,请检查标签是否打印 (the printer went away before confirming: check the label)"})
+			}
+			q.settle(d, outs)
+		}
+		if !poll.Stop() {
+			select {
+			case <-poll.C:
+			default:
+			}
+		}
+	}
+}
+
+// processed settles the ESC/POS job that asked for process id pid and every
+// job sent before it: the printer answers once everything before is printed.
+func processed(d *device, pid string) []outcome {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	idx := -1
+	for i, f := range d.flights {
+		if f.pid == pid {
+			idx = i
+			break
+		}
+	}
+	var outs []outcome
+	for i := 0; i <= idx; i++ {
+		f := d.flights[i]
+		if f.pid == "" {
+			continue
+		}
+		outs = append(outs, outcome{f: f, state: StatePrinted, confirmed: "printed"})
+	}
+	return outs
+}
+
+// pollTSPL asks a TSPL printer once how it is and settles what the answer
+// decides: ready after "printing" confirms every job sent before the question;
+// ready without ever printing settles for "accepted" after a short while; a
+// fault makes the jobs in flight uncertain.
+func (q *Queue) pollTSPL(ctx context.Context, d *device, fs []*flight) []outcome {
+	asked := time.Now()
+	st, known, err := q.status(ctx, d)
+	if ctx.Err() != nil {
+		return nil
+	}
+	var outs []outcome
+	for _, f := range fs {
+		if !f.sentAt.Before(asked) {
+			continue
+		}
+		switch {
+		case err != nil:
+			outs = append(outs, outcome{f: f, state: StateUncertain, detail: faultText + ": " + err.Error()})
+		case !known:
+			outs = append(outs, outcome{f: f, state: StateSent, confirmed: "accepted"})
+		case st.State == printer.Printing:
+			f.printing = true
+			f.deadline = asked.Add(q.opts.ConfirmTimeout) // still working: keep waiting
+		case st.OK() && f.printing:
+			outs = append(outs, outcome{f: f, state: StatePrinted, confirmed: "printed"})
+		case st.OK():
+			// Ready without ever reporting printing: too fast to see, or not
+			// started. Give it a moment to start, then settle for "accepted".
+			if asked.Sub(f.sentAt) > notStartedWait {
+				outs = append(outs, outcome{f: f, state: StateSent, confirmed: "accepted"})
+			}
+		default:
+			outs = append(outs, outcome{f: f, state: StateUncertain, detail: faultText + ": " + holdText(st)})
+		}
+	}
+	return outs
+}
+
+// notStartedWait is how long a TSPL printer that reports ready may take to start
+// printing a job before the job counts as merely accepted.
+const notStartedWait = 300 * time.Millisecond
 
 // refreshStatus polls an idle printer so the UI and hub see paper-out early.
 func (q *Queue) refreshStatus(ctx context.Context, d *device) {
@@ -204,6 +563,19 @@ func (q *Queue) refreshStatus(ctx context.Context, d *device) {
 	_, _, _ = q.status(ctx, d)
 }
 
+// currentStatus is the printer's status, asked only when the last answer is
+// older than StatusFresh or something failed since.
+func (q *Queue) currentStatus(ctx context.Context, d *device) (printer.Status, bool, error) {
+	d.mu.Lock()
+	if !d.freshAt.IsZero() && time.Since(d.freshAt) < q.opts.StatusFresh {
+		st, known := d.status, d.known
+		d.mu.Unlock()
+		return st, known, nil
+	}
+	d.mu.Unlock()
+	return q.status(ctx, d)
+}
+
 // status asks the printer how it is. known is false when the printer has no back
 // channel or did not answer in time (the job then goes out unconfirmed).
 func (q *Queue) status(ctx context.Context, d *device) (printer.Status, bool, error) {
@@ -211,17 +583,27 @@ func (q *Queue) status(ctx context.Context, d *device) (printer.Status, bool, er
 	known := false
 	err := d.sup.Do(ctx, func(p transport.Port) error {
 		var err error
-		st, known, err = queryStatus(ctx, p, string(d.cfg.Profile.Language), q.opts.StatusTimeout)
+		st, known, err = d.queryStatus(ctx, p, q.opts.StatusTimeout)
 		return err
 	})
 	if err != nil {
+		d.invalidate()
 		return st, false, err
 	}
 	if known {
 		q.setStatus(d, st, true)
+		d.mu.Lock()
+		if st.OK() {
+			d.freshAt = time.Now()
+		} else {
+			d.freshAt = time.Time{}
+		}
+		d.mu.Unlock()
 	} else {
 		d.mu.Lock()
 		cur := d.status
+		d.known = false
+		d.freshAt = time.Now() // a one-way printer: do not ask before every job
 		d.mu.Unlock()
 		if cur.State == printer.Offline {
 			q.setStatus(d, printer.Status{State: printer.Ready, Detail: "no status reply (one-way printer)"}, false)
@@ -230,23 +612,16 @@ func (q *Queue) status(ctx context.Context, d *device) (printer.Status, bool, er
 	return st, known, nil
 }
 
-// queryStatus sends the language's real-time status request and decodes the answer.
-func queryStatus(ctx context.Context, p transport.Port, lang string, timeout time.Duration) (printer.Status, bool, error) {
-	drain(ctx, p)
-	switch lang {
+// queryStatus sends the language's real-time status request and waits for the
+// reader to hand over the answer.
+func (d *device) queryStatus(ctx context.Context, p transport.Port, timeout time.Duration) (printer.Status, bool, error) {
+	switch string(d.cfg.Profile.Language) {
 	case "tspl":
-		if _, err := p.Write(tspl.StatusQuery); err != nil {
+		b, ok, err := d.ask(ctx, p, tspl.StatusQuery, timeout)
+		if err != nil || !ok {
 			return printer.Status{}, false, err
 		}
-		b, err := readSome(ctx, p, 1, timeout)
-		if err != nil {
-			return printer.Status{}, false, err
-		}
-		if len(b) == 0 {
-			return printer.Status{}, false, nil
-		}
-		st, err := tspl.DecodeStatus(b[len(b)-1:])
-		return st, err == nil, nil
+		return tspl.StatusOf(b), true, nil
 	case "escpos":
 		worst := printer.Status{State: printer.Ready}
 		for _, n := range []int{escpos.StatusPrinter, 2, 4} {
@@ -254,17 +629,11 @@ func queryStatus(ctx context.Context, p transport.Port, lang string, timeout tim
 			if err != nil {
 				return printer.Status{}, false, err
 			}
-			if _, err := p.Write(req); err != nil {
+			b, ok, err := d.ask(ctx, p, req, timeout)
+			if err != nil || !ok {
 				return printer.Status{}, false, err
 			}
-			b, err := readSome(ctx, p, 1, timeout)
-			if err != nil {
-				return printer.Status{}, false, err
-			}
-			if len(b) == 0 {
-				return printer.Status{}, false, nil
-			}
-			st, err := escpos.DecodeStatus(n, b[len(b)-1])
+			st, err := escpos.DecodeStatus(n, b)
 			if err != nil {
 				return printer.Status{}, false, nil
 			}
@@ -277,116 +646,124 @@ func queryStatus(ctx context.Context, p transport.Port, lang string, timeout tim
 	return printer.Status{}, false, nil
 }
 
-// drain discards stale replies (unsolicited status bytes) before a query.
-func drain(ctx context.Context, p transport.Port) {
-	buf := make([]byte, 64)
-	for i := 0; i < 8; i++ {
-		c, cancel := context.WithTimeout(ctx, time.Millisecond)
-		n, err := p.ReadContext(c, buf)
-		cancel()
-		if n == 0 || err != nil {
+// ask writes a status request and waits for one status byte from the reader.
+// ok is false when none came in time.
+func (d *device) ask(ctx context.Context, p transport.Port, req []byte, timeout time.Duration) (byte, bool, error) {
+	for drained := false; !drained; { // stale answers to earlier questions
+		select {
+		case <-d.replies:
+		default:
+			drained = true
+		}
+	}
+	if d.oneWay.Load() {
+		return 0, false, nil
+	}
+	if _, err := p.Write(req); err != nil {
+		return 0, false, err
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case b := <-d.replies:
+		return b, true, nil
+	case <-t.C:
+		return 0, false, nil
+	case <-ctx.Done():
+		return 0, false, ctx.Err()
+	}
+}
+
+// read is one printer's reader: it owns the back channel of whichever port is
+// open and hands status bytes and ESC/POS process ids to the others.
+func (q *Queue) read(ctx context.Context, d *device) {
+	buf := make([]byte, 256)
+	escPOS := string(d.cfg.Profile.Language) == "escpos"
+	for ctx.Err() == nil {
+		p, err := d.sup.Wait(ctx)
+		if err != nil {
 			return
 		}
-	}
-}
-
-// readSome reads until at least min bytes arrived or the timeout passed.
-func readSome(ctx context.Context, p transport.Port, min int, timeout time.Duration) ([]byte, error) {
-	c, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var out []byte
-	buf := make([]byte, 64)
-	for len(out) < min {
-		n, err := p.ReadContext(c, buf)
-		out = append(out, buf[:n]...)
-		if err != nil {
-			if errors.Is(err, transport.ErrOneWay) || errors.Is(err, context.DeadlineExceeded) {
-				return out, nil
-			}
-			return out, err
-		}
-	}
-	return out, nil
-}
-
-// notStartedWait is how long a TSPL printer that reports ready may take to start
-// printing a job before the job counts as merely accepted.
-const notStartedWait = 300 * time.Millisecond
-
-// confirm waits, where the printer can tell, for the label to be physically
-// printed. It returns "printed", "accepted" (the printer took the bytes but cannot
-// say more), or "" when the printer reported a fault while printing.
-func (q *Queue) confirm(ctx context.Context, d *device, job Job, twoWay bool) string {
-	if !twoWay {
-		return "accepted"
-	}
-	deadline := time.Now().Add(q.opts.ConfirmTimeout)
-	switch string(d.cfg.Profile.Language) {
-	case "escpos":
-		result := "accepted"
-		_ = d.sup.Do(ctx, func(p transport.Port) error {
-			id := fmt.Sprintf("%04d", time.Now().UnixNano()%10000)
-			req, err := escpos.ProcessIDRequest(id)
-			if err != nil {
-				return err
-			}
-			if _, err := p.Write(req); err != nil {
-				return err
-			}
-			var buf []byte
-			for time.Now().Before(deadline) {
-				b, err := readSome(ctx, p, 1, time.Until(deadline))
-				if err != nil || len(b) == 0 {
-					return err
-				}
-				buf = append(buf, b...)
-				for len(buf) > 0 {
-					r, n, err := escpos.NextReply(buf)
-					if err != nil || n == 0 {
-						break
-					}
-					buf = buf[n:]
-					if r.Kind == escpos.ReplyProcessID && r.ProcessID == id {
-						result = "printed"
-						return nil
+		var pending []byte
+	conn:
+		for {
+			n, err := p.ReadContext(ctx, buf)
+			if n > 0 {
+				if escPOS {
+					pending = d.dispatchESCPOS(append(pending, buf[:n]...))
+				} else {
+					for _, b := range buf[:n] {
+						d.reply(b)
 					}
 				}
 			}
-			return nil
-		})
-		return result
-	case "tspl":
-		sent := time.Now()
-		sawPrinting := false
-		for time.Now().Before(deadline) {
-			st, known, err := q.status(ctx, d)
-			if err != nil {
-				return "" // the printer went away while printing
+			if err == nil {
+				continue
 			}
-			if !known {
-				return "accepted"
+			if ctx.Err() != nil {
+				return
 			}
-			switch {
-			case st.State == printer.Printing:
-				sawPrinting = true
-			case st.OK() && sawPrinting:
-				return "printed"
-			case st.OK():
-				// Ready without ever reporting printing: too fast to see, or not
-				// started. Give it a moment to start, then settle for "accepted".
-				if !sawPrinting && time.Since(sent) > notStartedWait {
-					return "accepted"
+			if errors.Is(err, transport.ErrOneWay) {
+				d.oneWay.Store(true)
+				select { // wait for the next connection
+				case <-ctx.Done():
+					return
+				case <-d.reconnected:
 				}
-			default:
-				return ""
+				break conn
 			}
+			d.invalidate()
+			signal(d.lost)
+			// Let the supervisor notice and reopen before waiting again.
 			select {
 			case <-ctx.Done():
-				return "accepted"
-			case <-time.After(50 * time.Millisecond):
+				return
+			case <-d.reconnected:
+			case <-time.After(q.opts.Supervisor.MinBackoff + 50*time.Millisecond):
+			}
+			break conn
+		}
+	}
+}
+
+// reply hands one status byte to a waiting question; with nobody asking, the
+// oldest unread byte makes room.
+func (d *device) reply(b byte) {
+	for {
+		select {
+		case d.replies <- b:
+			return
+		default:
+		}
+		select {
+		case <-d.replies:
+		default:
+		}
+	}
+}
+
+// dispatchESCPOS cuts the back channel into replies and returns the
+// incomplete tail.
+func (d *device) dispatchESCPOS(b []byte) []byte {
+	for len(b) > 0 {
+		r, n, err := escpos.NextReply(b)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return b
+		}
+		if err != nil {
+			b = b[max(n, 1):]
+			continue
+		}
+		switch r.Kind {
+		case escpos.ReplyStatus:
+			d.reply(r.Bytes[0])
+		case escpos.ReplyProcessID:
+			select {
+			case d.pids <- r.ProcessID:
+			default: // the confirmer is far behind; the deadline settles the job
 			}
 		}
-		return "accepted"
+		b = b[n:]
 	}
-	return "accepted"
+	return b[:0]
 }

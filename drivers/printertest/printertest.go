@@ -83,6 +83,32 @@ func (p *Printer) serve(c net.Conn) {
 		p.mu.Unlock()
 		c.Close()
 	}()
+	// Replies that wait for the paper (process ids) go out in order from
+	// their own goroutine, so real-time status keeps being answered meanwhile.
+	var wmu sync.Mutex
+	later := make(chan delayed, 1024)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case d := <-later:
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Until(d.at)):
+				}
+				wmu.Lock()
+				_, err := c.Write(d.b)
+				wmu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}
+	}()
 	var pending []byte
 	buf := make([]byte, 32<<10)
 	for {
@@ -91,11 +117,18 @@ func (p *Printer) serve(c net.Conn) {
 			pending = append(pending, buf[:n]...)
 			var reply []byte
 			var drop bool
-			pending, reply, drop = p.consume(pending)
+			var ds []delayed
+			pending, reply, ds, drop = p.consume(pending)
 			if len(reply) > 0 {
-				if _, err := c.Write(reply); err != nil {
+				wmu.Lock()
+				_, err := c.Write(reply)
+				wmu.Unlock()
+				if err != nil {
 					return
 				}
+			}
+			for _, d := range ds {
+				later <- d
 			}
 			if drop {
 				return
@@ -107,9 +140,15 @@ func (p *Printer) serve(c net.Conn) {
 	}
 }
 
+// delayed is a reply sent once the labels before it are printed.
+type delayed struct {
+	at time.Time
+	b  []byte
+}
+
 // consume takes complete commands off b, returning what is left (an incomplete
-// tail), the replies to send, and whether to drop the connection now.
-func (p *Printer) consume(b []byte) (rest, reply []byte, drop bool) {
+// tail), the replies to send now and later, and whether to drop the connection now.
+func (p *Printer) consume(b []byte) (rest, reply []byte, later []delayed, drop bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for len(b) > 0 {
@@ -121,7 +160,7 @@ func (p *Printer) consume(b []byte) (rest, reply []byte, drop bool) {
 			b = b[3:]
 			continue
 		case b[0] == 0x1B && len(b) < 3 && (len(b) < 2 || b[1] == '!'):
-			return b, reply, false
+			return b, reply, later, false
 		case b[0] == 0x10 && len(b) >= 3 && b[1] == 0x04:
 			if !p.silent {
 				reply = append(reply, p.escposStatus(b[2]))
@@ -129,15 +168,14 @@ func (p *Printer) consume(b []byte) (rest, reply []byte, drop bool) {
 			b = b[3:]
 			continue
 		case b[0] == 0x10 && len(b) < 3:
-			return b, reply, false
+			return b, reply, later, false
 		case b[0] == 0x1D && len(b) >= 3 && b[1] == '(' && b[2] == 'H':
 			if len(b) < 11 {
-				return b, reply, false
+				return b, reply, later, false
 			}
 			if !p.silent {
 				// Answered once everything before it has printed.
-				p.waitPrintedLocked()
-				reply = append(reply, 0x37, 0x22, b[7], b[8], b[9], b[10], 0)
+				later = append(later, delayed{at: p.busyUntil, b: []byte{0x37, 0x22, b[7], b[8], b[9], b[10], 0}})
 			}
 			b = b[11:]
 			continue
@@ -152,7 +190,7 @@ func (p *Printer) consume(b []byte) (rest, reply []byte, drop bool) {
 			if len(chunk) >= p.dropAfter {
 				p.data.Write(chunk[:p.dropAfter])
 				p.dropAfter = 0
-				return nil, reply, true
+				return nil, reply, later, true
 			}
 			p.dropAfter -= len(chunk)
 		}
@@ -160,7 +198,7 @@ func (p *Printer) consume(b []byte) (rest, reply []byte, drop bool) {
 		p.countLabels(chunk)
 		b = b[i:]
 	}
-	return nil, reply, false
+	return nil, reply, later, false
 }
 
 // countLabels counts TSPL PRINT lines and ESC/POS cuts (GS V) in a new chunk of
@@ -182,14 +220,6 @@ func (p *Printer) countLabels(chunk []byte) {
 			start = p.busyUntil
 		}
 		p.busyUntil = start.Add(p.PrintTime)
-	}
-}
-
-func (p *Printer) waitPrintedLocked() {
-	for d := time.Until(p.busyUntil); d > 0; d = time.Until(p.busyUntil) {
-		p.mu.Unlock()
-		time.Sleep(d)
-		p.mu.Lock()
 	}
 }
 
