@@ -32,9 +32,10 @@ type Options struct {
 
 // Engine is the scan-twice engine of one agent.
 type Engine struct {
-	s    *store.Store
-	opts Options
-	log  *slog.Logger
+	s     *store.Store
+	opts  Options
+	log   *slog.Logger
+	picks pickCache
 }
 
 // New returns an engine over an open store.
@@ -43,6 +44,7 @@ func New(s *store.Store, opts Options) *Engine {
 		opts.Logger = slog.Default()
 	}
 	e := &Engine{s: s, opts: opts, log: opts.Logger}
+	s.OnChange(e.picks.changed)
 	return e
 }
 

@@ -282,3 +282,42 @@ func TestParseLocation(t *testing.T) {
 		t.Fatalf("ParseLocation = %+v", l)
 	}
 }
+
+// TestPickListFollowsChanges builds the list, then changes orders and holds:
+// the next list shows the changes.
+func TestPickListFollowsChanges(t *testing.T) {
+	r := newRig(t)
+	brake := line("SL-BP-0031", "刹车片", 1, eanBrake)
+	brake.Batch = "B1"
+	a := order("O-A", "SF1", line("X", "米糊", 1, eanMiHu))
+	r.orders(a, order("O-B", "SF2", brake))
+	ids := func() []string {
+		t.Helper()
+		list, err := r.e.PickList(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range list {
+			out = append(out, p.OrderID)
+		}
+		return out
+	}
+	if got := ids(); len(got) != 2 {
+		t.Fatalf("list %v", got)
+	}
+	a2 := order("O-A", "SF1", line("X", "米糊", 1, eanMiHu))
+	a2.Version, a2.Status = 2, wire.StatusIntercepted
+	c := order("O-C", "SF3", line("X", "米糊", 1, eanMiHu))
+	c.Priority = wire.PriorityUrgent
+	r.orders(a2, c)
+	r.hold("H-1", "SL-BP-0031", "B1")
+	if got := ids(); len(got) != 1 || got[0] != "O-C" {
+		t.Fatalf("after intercept, new urgent order and hold: %v", got)
+	}
+	r.release("H-1")
+	r.scan("PACK-01", "SF3", "") // claimed at a bench
+	if got := ids(); len(got) != 1 || got[0] != "O-B" {
+		t.Fatalf("after release and claim: %v", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dockhand/dockhand/agent/codes"
@@ -193,9 +194,16 @@ type PickItem struct {
 // earliest promised ship-by time, then the walk order of the first bin. Orders
 // intercepted, held, already picked or verified, or being worked on at a
 // station are left out.
+//
+// The first call reads every open order; later calls re-read only the orders
+// the store reported as changed since. The list is advice: StartPick checks the
+// order again in its own transaction.
 func (e *Engine) PickList(ctx context.Context, limit int) ([]PickItem, error) {
 	var items []PickItem
 	err := e.s.View(func(tx *store.Tx) error {
+		if err := e.picks.refresh(ctx, tx); err != nil {
+			return err
+		}
 		holds, err := tx.ActiveHolds()
 		if err != nil {
 			return err
@@ -204,55 +212,31 @@ func (e *Engine) PickList(ctx context.Context, limit int) ([]PickItem, error) {
 		if e.opts.Now != nil {
 			now = e.opts.Now()
 		}
-		return tx.OpenOrders(func(r *store.OrderRecord) bool {
-			if err = ctx.Err(); err != nil {
-				return false
+		e.picks.mu.Lock()
+		defer e.picks.mu.Unlock()
+		for id, c := range e.picks.orders {
+			if held(c.lines, holds) || tx.GetRaw(store.CollClaims, id) != nil {
+				continue
 			}
-			o := &r.Order
-			if o.Status != wire.StatusReleased {
-				return true
-			}
-			for _, l := range o.Lines {
-				for _, h := range holds {
-					if h.Matches(l.SKU, l.Batch) {
-						return true
-					}
-				}
-			}
-			if tx.GetRaw(store.CollClaims, o.OrderID) != nil {
-				return true
-			}
-			if raw := tx.GetRaw(store.CollFloor, o.OrderID); raw != nil {
+			if raw := tx.GetRaw(store.CollFloor, id); raw != nil {
 				var st OrderState
 				if jsonUnmarshal(raw, &st) == nil && (st.Picked || st.Verified || st.HandedOver) {
-					return true
+					continue
 				}
 			}
-			it := PickItem{OrderID: o.OrderID, Urgent: r.Urgent, Reasons: r.Reasons, Lines: len(o.Lines), Tags: o.Tags}
-			if res := e.opts.Rules.Evaluate(o, now); res.Urgent {
+			it := c.item
+			it.Reasons = slices.Clone(it.Reasons)
+			if res := e.opts.Rules.Evaluate(c.order, now); res.Urgent {
 				it.Urgent = true
-				for _, s := range res.Reasons {
-					if !contains(it.Reasons, s) {
-						it.Reasons = append(it.Reasons, s)
+				for _, r := range res.Reasons {
+					if !contains(it.Reasons, r) {
+						it.Reasons = append(it.Reasons, r)
 					}
-				}
-			}
-			if o.PromisedShipBy != nil && !o.PromisedShipBy.IsZero() {
-				t := o.PromisedShipBy.Time
-				it.PromisedShipBy = &t
-			}
-			if o.Carrier != nil {
-				it.Carrier = o.Carrier.Code
-			}
-			for _, l := range o.Lines {
-				it.Units += l.Qty
-				if l.Location != "" && (it.Location == "" || compareLocation(l.Location, it.Location) < 0) {
-					it.Location = l.Location
 				}
 			}
 			items = append(items, it)
-			return true
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build pick list: %w", err)
@@ -262,6 +246,100 @@ func (e *Engine) PickList(ctx context.Context, limit int) ([]PickItem, error) {
 		items = items[:limit]
 	}
 	return items, nil
+}
+
+// pickCache holds the open, released orders as the pick list needs them,
+// kept up to date from the store's change notices.
+type pickCache struct {
+	mu     sync.Mutex
+	built  bool
+	orders map[string]*pickEntry
+	dirty  map[string]bool
+}
+
+type pickEntry struct {
+	item  PickItem
+	order *wire.Order // for the local urgent rules, which depend on the time
+	lines []skuBatch
+}
+
+type skuBatch struct{ sku, batch string }
+
+func held(lines []skuBatch, holds []wire.Hold) bool {
+	for _, l := range lines {
+		for i := range holds {
+			if holds[i].Matches(l.sku, l.batch) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// changed is the store's change listener.
+func (c *pickCache) changed(ch store.Change) {
+	if len(ch.Orders) == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.built {
+		for _, id := range ch.Orders {
+			c.dirty[id] = true
+		}
+	}
+	c.mu.Unlock()
+}
+
+func (c *pickCache) refresh(ctx context.Context, tx *store.Tx) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.built {
+		c.orders, c.dirty = map[string]*pickEntry{}, map[string]bool{}
+		err := tx.OpenOrders(func(r *store.OrderRecord) bool {
+			c.put(r)
+			return ctx.Err() == nil
+		})
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			return err
+		}
+		c.built = true
+		return nil
+	}
+	for id := range c.dirty {
+		delete(c.orders, id)
+		if r, err := tx.Order(id); err == nil {
+			c.put(r)
+		}
+		delete(c.dirty, id)
+	}
+	return nil
+}
+
+func (c *pickCache) put(r *store.OrderRecord) {
+	o := &r.Order
+	if o.Status != wire.StatusReleased {
+		return
+	}
+	e := &pickEntry{order: o, item: PickItem{OrderID: o.OrderID, Urgent: r.Urgent, Reasons: r.Reasons,
+		Lines: len(o.Lines), Tags: o.Tags}}
+	if o.PromisedShipBy != nil && !o.PromisedShipBy.IsZero() {
+		t := o.PromisedShipBy.Time
+		e.item.PromisedShipBy = &t
+	}
+	if o.Carrier != nil {
+		e.item.Carrier = o.Carrier.Code
+	}
+	for _, l := range o.Lines {
+		e.item.Units += l.Qty
+		e.lines = append(e.lines, skuBatch{l.SKU, l.Batch})
+		if l.Location != "" && (e.item.Location == "" || compareLocation(l.Location, e.item.Location) < 0) {
+			e.item.Location = l.Location
+		}
+	}
+	c.orders[o.OrderID] = e
 }
 
 func comparePick(a, b PickItem) int {
