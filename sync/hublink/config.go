@@ -63,6 +63,11 @@ type Config struct {
 	// ReplayRetry: a replay request that has not closed the gap is sent again
 	// after this long (default 10s).
 	ReplayRetry time.Duration
+	// ResyncInterval: the link asks for a replay from its cursor this often
+	// even without a gap (default 2m), so that a lost replay request or a lost
+	// last message of the feed is noticed; the hub answers with nothing when
+	// the agent is up to date.
+	ResyncInterval time.Duration
 	// SnapshotTimeout: a snapshot without its snapshot.end is dropped and
 	// asked for again after this long (default 60s).
 	SnapshotTimeout time.Duration
@@ -153,6 +158,7 @@ func (c Config) withDefaults() Config {
 	def(&c.AckTimeout, 30*time.Second)
 	def(&c.ReplayRetry, 10*time.Second)
 	def(&c.SnapshotTimeout, 60*time.Second)
+	def(&c.ResyncInterval, 2*time.Minute)
 	defInt(&c.Window, 1000)
 	c.Window = min(c.Window, 30000) // MQTT packet ids are 16 bits
 	defInt(&c.OutboxCap, 200000)

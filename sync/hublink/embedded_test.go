@@ -132,3 +132,41 @@ func TestSubscriptionRefusedShown(t *testing.T) {
 	waitFor(t, 10*time.Second, "events still acked", func() bool { return pending(t, st) == 0 })
 	_ = hub
 }
+
+// With the hub away the outbox grows: the alarm goes up at 80 % of the cap,
+// nothing is dropped, and when the hub is back everything drains and the
+// alarm clears. Unacked events are re-sent after the ack timeout, byte for
+// byte, and the hub stores each once.
+func TestOutboxAlarmAndResend(t *testing.T) {
+	b := startEmbedded(t)
+	hub := startHub(t, b.URL(), func(c *hubsim.Config) { c.NoSync = true })
+	hub.Stop()
+	waitFor(t, 10*time.Second, "hub off the broker", func() bool { return !hub.Connected() })
+	st := openStore(t, t.TempDir())
+	l := startLink(t, b.URL(), st, func(c *hublink.Config) {
+		c.OutboxCap = 100
+		c.AckTimeout = 300 * time.Millisecond
+	})
+	appendEvents(t, st, 85)
+	waitFor(t, 10*time.Second, "outbox alarm", func() bool { return l.State().OutboxAlarm })
+	found := false
+	for _, p := range l.State().Problems {
+		found = found || strings.Contains(p, "85 events wait for the hub")
+	}
+	if !found {
+		t.Fatalf("problems = %q, want the outbox alarm", l.State().Problems)
+	}
+	if got := metric(t, l.reg, "dockhand_hub_outbox_alarm"); got != 1 {
+		t.Fatalf("alarm metric = %v", got)
+	}
+	waitFor(t, 10*time.Second, "re-sent after the ack timeout", func() bool {
+		return metric(t, l.reg, "dockhand_hub_outbox_resent_total") >= 85
+	})
+	hub.Start()
+	waitFor(t, 10*time.Second, "drained once the hub is back", func() bool { return pending(t, st) == 0 })
+	waitFor(t, 10*time.Second, "alarm cleared", func() bool { return !l.State().OutboxAlarm })
+	if n := hub.EventCount(testAgent); n != 85 {
+		t.Fatalf("hub stored %d events, want 85", n)
+	}
+	noViolations(t, hub)
+}

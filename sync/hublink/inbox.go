@@ -29,6 +29,7 @@ type inboxConfig struct {
 	SnapshotMax     int
 	ReplayRetry     time.Duration
 	SnapshotTimeout time.Duration
+	ResyncInterval  time.Duration
 }
 
 // Inbox puts feed payloads in seq order and applies each seq exactly once. It
@@ -61,6 +62,7 @@ type Inbox struct {
 	askedAt   time.Time
 	askCount  int  // replays asked for the same seq in a row
 	mustAsk   bool // a store error or dropped snapshot: ask again on the next tick
+	resyncing bool // Resync was called: ask again every ResyncInterval
 }
 
 // NewInbox makes an inbox over store. replay is how it asks the hub to resend
@@ -74,7 +76,7 @@ func newInbox(store FeedStore, cfg Config, replay func(uint64), onApplied func(w
 	return &Inbox{
 		store: store,
 		cfg: inboxConfig{BatchMax: cfg.BatchMax, EarlyMax: cfg.EarlyMax, SnapshotMax: cfg.SnapshotMax,
-			ReplayRetry: cfg.ReplayRetry, SnapshotTimeout: cfg.SnapshotTimeout},
+			ReplayRetry: cfg.ReplayRetry, SnapshotTimeout: cfg.SnapshotTimeout, ResyncInterval: cfg.ResyncInterval},
 		replay:    replay,
 		onApplied: onApplied,
 		m:         m,
@@ -301,7 +303,9 @@ func (ib *Inbox) endSnapshot(seq uint64) error {
 // ReplayRetry for the same seq unless forced.
 func (ib *Inbox) askReplay(from uint64, force bool) {
 	now := ib.now()
-	if !force && from == ib.askedFrom && now.Sub(ib.askedAt) < ib.cfg.ReplayRetry {
+	// A replay asked for recently from an earlier seq covers this one: the hub
+	// sends everything from that seq on.
+	if !force && ib.askedFrom != 0 && from >= ib.askedFrom && now.Sub(ib.askedAt) < ib.cfg.ReplayRetry {
 		return
 	}
 	if from == ib.askedFrom {
@@ -326,6 +330,7 @@ func (ib *Inbox) Resync() error {
 	if err := ib.load(); err != nil {
 		return err
 	}
+	ib.resyncing = true
 	ib.askReplay(ib.next(), true)
 	return nil
 }
@@ -358,6 +363,8 @@ func (ib *Inbox) Tick() error {
 			ib.askCount = 0
 			return nil
 		}
+		ib.askReplay(ib.next(), true)
+	case ib.resyncing && !ib.snapOn && now.Sub(ib.askedAt) >= ib.cfg.ResyncInterval:
 		ib.askReplay(ib.next(), true)
 	}
 	return nil

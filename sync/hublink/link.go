@@ -161,6 +161,11 @@ func (l *Link) Run(ctx context.Context) error {
 	if l.started.IsZero() {
 		l.started = time.Now()
 	}
+	if seq, err := l.feed.LastFeedSeq(); err == nil {
+		l.mu.Lock()
+		l.state.LastFeedSeq = seq
+		l.mu.Unlock()
+	}
 	ctx2, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { l.inboxLoop(ctx2) })

@@ -301,7 +301,7 @@ func TestBrokerRestartLosesNothing(t *testing.T) {
 			b := mosq.Start(t, mosq.Options{Persistence: tc.persist})
 			hub := startHub(t, b.URL(), func(c *hubsim.Config) { c.Rate = 2000 })
 			st := openStore(t, t.TempDir())
-			startLink(t, b.URL(), st, func(c *hublink.Config) { c.AckTimeout = time.Second })
+			l := startLink(t, b.URL(), st, func(c *hublink.Config) { c.AckTimeout = time.Second })
 			feedOrders(t, hub, 600, 11)
 			for i := range 10 {
 				appendEvents(t, st, 100)
@@ -322,6 +322,9 @@ func TestBrokerRestartLosesNothing(t *testing.T) {
 				t.Fatalf("hub stored %d events, want %d", n, want)
 			}
 			noViolations(t, hub)
+			if s := l.State(); s.Reconnects < 1 || !s.Connected {
+				t.Fatalf("state after the restart = %+v, want connected after a reconnect", s)
+			}
 		})
 	}
 }

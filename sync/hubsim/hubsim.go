@@ -106,7 +106,7 @@ type Hub struct {
 	ackCh    chan struct{} // closed and replaced whenever an ack moves
 
 	events chan inEvent
-	work   chan func(*hublink.Client)
+	work   chan func(c *hublink.Client, gone <-chan struct{})
 }
 
 type inEvent struct {
@@ -175,7 +175,7 @@ func New(cfg Config) (*Hub, error) {
 		stateCh: make(chan struct{}, 1),
 		ackCh:   make(chan struct{}),
 		events:  make(chan inEvent, 65536),
-		work:    make(chan func(*hublink.Client), 1024),
+		work:    make(chan func(*hublink.Client, <-chan struct{}), 1024),
 	}, nil
 }
 
@@ -235,9 +235,11 @@ func (h *Hub) Run(ctx context.Context) error {
 			continue
 		}
 		lost := make(chan error, 1)
+		gone := make(chan struct{})
 		c, err := hublink.Connect(ctx, hublink.ClientConfig{
 			Broker: h.cfg.Broker, ClientID: h.cfg.ClientID, Username: h.cfg.Username, Password: h.cfg.Password,
-			TLS: h.cfg.TLS, OnMessage: h.onMessage, OnLost: func(err error) { lost <- err },
+			TLS: h.cfg.TLS, KeepAlive: 10 * time.Second, OnMessage: h.onMessage,
+			OnLost: func(err error) { close(gone); lost <- err },
 		})
 		if err == nil {
 			err = c.Subscribe(ctx, h.prefix+"+/events", h.prefix+"+/replay")
@@ -260,7 +262,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		h.mu.Unlock()
 		kick(h.stateCh)
 		h.log.Info("hubsim connected", "broker", h.cfg.Broker)
-		h.serve(ctx, c, lost)
+		h.serve(ctx, c, lost, gone)
 		h.mu.Lock()
 		h.client = nil
 		h.mu.Unlock()
@@ -270,7 +272,7 @@ func (h *Hub) Run(ctx context.Context) error {
 
 // serve runs replay work on the connected client until the connection ends,
 // the hub is stopped, or ctx ends.
-func (h *Hub) serve(ctx context.Context, c *hublink.Client, lost chan error) {
+func (h *Hub) serve(ctx context.Context, c *hublink.Client, lost chan error, gone <-chan struct{}) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -290,7 +292,7 @@ func (h *Hub) serve(ctx context.Context, c *hublink.Client, lost chan error) {
 			}
 			kick(h.stateCh) // the feeder may want it
 		case fn := <-h.work:
-			fn(c)
+			fn(c, gone)
 		}
 	}
 }
@@ -325,7 +327,7 @@ func (h *Hub) onMessage(topic string, payload []byte) {
 			return
 		}
 		select {
-		case h.work <- func(c *hublink.Client) { h.answerReplay(c, agent, r.FromSeq) }:
+		case h.work <- func(c *hublink.Client, gone <-chan struct{}) { h.answerReplay(c, gone, agent, r.FromSeq) }:
 		default:
 			h.log.Warn("hubsim: too many replay requests waiting; one dropped", "agent", agent)
 		}
@@ -559,7 +561,7 @@ func (h *Hub) applyLocked(m *wire.FeedMessage) {
 
 // answerReplay sends an agent the feed from seq from on, or a snapshot when
 // the history does not reach back that far.
-func (h *Hub) answerReplay(c *hublink.Client, agent string, from uint64) {
+func (h *Hub) answerReplay(c *hublink.Client, gone <-chan struct{}, agent string, from uint64) {
 	topic := h.prefix + agent + "/feed"
 	h.mu.Lock()
 	cur := h.seq
@@ -580,7 +582,11 @@ func (h *Hub) answerReplay(c *hublink.Client, agent string, from uint64) {
 		t := c.Publish(topic, false, b)
 		window = append(window, t)
 		if len(window) >= 1000 {
-			<-window[0].Done()
+			select {
+			case <-window[0].Done():
+			case <-gone: // the connection broke; the agent asks again
+				return
+			}
 			window = window[1:]
 		}
 	}
