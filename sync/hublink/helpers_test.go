@@ -76,7 +76,7 @@ func testConfig(broker string) hublink.Config {
 		Backoff:    hublink.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 		AckTimeout: 3 * time.Second, ReplayRetry: 500 * time.Millisecond, SnapshotTimeout: 3 * time.Second,
 		ResyncInterval: time.Second,
-		KeepAlive: 5 * time.Second, ConnectTimeout: 3 * time.Second,
+		KeepAlive:      5 * time.Second, ConnectTimeout: 3 * time.Second,
 	}
 }
 
