@@ -78,6 +78,7 @@ func (b *Broker) writeConfig() error {
 	lines := []string{
 		"listener " + strconv.Itoa(b.port) + " 127.0.0.1",
 		"allow_anonymous true",
+		"user root", // keep access to the private work dir (no privilege drop when run as root)
 		"persistence true",
 		"persistence_location " + b.dir + "/",
 		"autosave_interval 30",
@@ -88,7 +89,7 @@ func (b *Broker) writeConfig() error {
 		"log_type warning",
 	}
 	if b.tls != nil {
-		lines = append(lines, "cafile "+b.tls.CAFile, "certfile "+b.tls.ServerCertFile, "keyfile "+b.tls.ServerKeyFile)
+		lines = append(lines, "cafile "+b.tls.CAFile, "certfile "+b.tls.ServerCertFile, "keyfile "+b.tls.ServerKeyFile, "require_certificate false")
 	}
 	err := os.WriteFile(filepath.Join(b.dir, "mosquitto.conf"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	if err != nil {
