@@ -292,11 +292,21 @@ func TestMalformedAndOversizedMQTT(t *testing.T) {
 	}
 	rogue.Close(0)
 	payloads := map[string]func(seq uint64) []byte{
-		"wrong types":     func(seq uint64) []byte { return []byte(fmt.Sprintf(`{"seq":%d,"kind":"order.upsert","at":"x","order":"nope"}`, seq)) },
-		"missing fields":  func(seq uint64) []byte { return []byte(fmt.Sprintf(`{"seq":%d,"kind":"order.upsert","at":"2026-01-28T10:00:00.000+08:00","order":{}}`, seq)) },
-		"1.5 MiB payload": func(seq uint64) []byte { return []byte(fmt.Sprintf(`{"seq":%d,"kind":"notice","pad":"%s"}`, seq, strings.Repeat("p", 3<<19))) },
-		"invalid UTF-8":   func(seq uint64) []byte { return []byte(fmt.Sprintf("{\"seq\":%d,\"kind\":\"notice\",\"notice\":{\"notice_id\":\"\xff\",\"text\":\"\xfe\"}}", seq)) },
-		"unknown kind":    func(seq uint64) []byte { return []byte(fmt.Sprintf(`{"seq":%d,"kind":"teleport","at":"2026-01-28T10:00:00.000+08:00"}`, seq)) },
+		"wrong types": func(seq uint64) []byte {
+			return []byte(fmt.Sprintf(`{"seq":%d,"kind":"order.upsert","at":"x","order":"nope"}`, seq))
+		},
+		"missing fields": func(seq uint64) []byte {
+			return []byte(fmt.Sprintf(`{"seq":%d,"kind":"order.upsert","at":"2026-01-28T10:00:00.000+08:00","order":{}}`, seq))
+		},
+		"1.5 MiB payload": func(seq uint64) []byte {
+			return []byte(fmt.Sprintf(`{"seq":%d,"kind":"notice","pad":"%s"}`, seq, strings.Repeat("p", 3<<19)))
+		},
+		"invalid UTF-8": func(seq uint64) []byte {
+			return []byte(fmt.Sprintf("{\"seq\":%d,\"kind\":\"notice\",\"notice\":{\"notice_id\":\"\xff\",\"text\":\"\xfe\"}}", seq))
+		},
+		"unknown kind": func(seq uint64) []byte {
+			return []byte(fmt.Sprintf(`{"seq":%d,"kind":"teleport","at":"2026-01-28T10:00:00.000+08:00"}`, seq))
+		},
 	}
 	var last uint64
 	for name, build := range payloads {
