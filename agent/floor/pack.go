@@ -49,6 +49,10 @@ func (e *Engine) Scan(ctx context.Context, station, operator, code, symbology st
 	if err != nil {
 		return Verdict{}, fmt.Errorf("scan %q at %s: %w", code, station, err)
 	}
+	if !v.OK {
+		e.log.Debug("scan refused", "station", station, "operator", operator, "code", code,
+			"reason", v.Reason, "order", v.OrderID)
+	}
 	return v, nil
 }
 
