@@ -5,18 +5,38 @@ import (
 	"errors"
 	"io"
 	"net"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // A job small enough to fit in the socket buffers is "written" before the
 // printer has it; only Flush can tell that the printer hung up mid-job.
 func TestTCPFlushSeesResetAfterWrite(t *testing.T) {
-	addr := listen(t, func(c net.Conn) {
+	// A printer with a small receive buffer, like the real ones: it cannot
+	// acknowledge the whole job before it has processed most of it.
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 4096) })
+		return serr
+	}}
+	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
 		io.ReadFull(c, make([]byte, 1024))
 		c.(*net.TCPConn).SetLinger(0)
-	})
-	p := openTCP(t, addr, "write_timeout=5s")
-	_, err := p.Write(bytes.Repeat([]byte{0x55}, 200<<10))
+		c.Close()
+	}()
+	p := openTCP(t, ln.Addr().String(), "write_timeout=5s")
+	_, err = p.Write(bytes.Repeat([]byte{0x55}, 200<<10))
 	if err == nil {
 		err = p.Flush()
 	}
