@@ -158,36 +158,52 @@ type ProcSample struct {
 
 // ReadProc reads /proc/PID/status (VmRSS) and /proc/PID/stat (utime, stime).
 func ReadProc(pid int) (ProcSample, error) {
-	var s ProcSample
 	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return s, fmt.Errorf("read process status: %w", err)
-	}
-	for _, line := range strings.Split(string(st), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) >= 1 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				s.RSSBytes = kb * 1024
-			}
-		}
+		return ProcSample{}, fmt.Errorf("read process status: %w", err)
 	}
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return s, fmt.Errorf("read process stat: %w", err)
+		return ProcSample{}, fmt.Errorf("read process stat: %w", err)
 	}
-	// The command name may hold spaces; fields count from after its ')'.
-	i := strings.LastIndexByte(string(stat), ')')
+	return parseProc(string(st), string(stat))
+}
+
+// parseProc reads VmRSS from a /proc/PID/status text and utime + stime from a
+// /proc/PID/stat line.
+func parseProc(status, stat string) (ProcSample, error) {
+	var s ProcSample
+	found := false
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) >= 1 {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				if err != nil || kb < 0 {
+					return s, fmt.Errorf("process status: VmRSS %q is not a size", f[0])
+				}
+				s.RSSBytes, found = kb*1024, true
+			}
+		}
+	}
+	if !found {
+		return s, errors.New("process status: no VmRSS line")
+	}
+	// The command name may hold spaces and parentheses; fields count from after its last ')'.
+	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
 		return s, errors.New("process stat: no command name")
 	}
-	f := strings.Fields(string(stat)[i+1:])
-	// f[0] is state (field 3); utime is field 14, stime field 15.
+	f := strings.Fields(stat[i+1:])
+	// f[0] is the state (field 3); utime is field 14, stime field 15.
 	if len(f) < 13 {
 		return s, errors.New("process stat: too few fields")
 	}
-	ut, _ := strconv.ParseUint(f[11], 10, 64)
-	stt, _ := strconv.ParseUint(f[12], 10, 64)
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	stt, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return s, fmt.Errorf("process stat: utime %q and stime %q must be numbers", f[11], f[12])
+	}
 	s.CPUTicks = ut + stt
 	return s, nil
 }
