@@ -102,7 +102,8 @@ type Hub struct {
 	online   bool
 	acked    map[string]uint64
 	dups     int
-	stateCh  chan struct{} // online/offline changes and queued feed
+	stateCh  chan struct{} // online/offline changes, for Run
+	feedCh   chan struct{} // queued feed or a new connection, for the feeder
 	ackCh    chan struct{} // closed and replaced whenever an ack moves
 
 	events chan inEvent
@@ -173,6 +174,7 @@ func New(cfg Config) (*Hub, error) {
 		acked:   acked,
 		online:  true,
 		stateCh: make(chan struct{}, 1),
+		feedCh:  make(chan struct{}, 1),
 		ackCh:   make(chan struct{}),
 		events:  make(chan inEvent, 65536),
 		work:    make(chan func(*hublink.Client, <-chan struct{}), 1024),
@@ -260,7 +262,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		h.mu.Lock()
 		h.client = c
 		h.mu.Unlock()
-		kick(h.stateCh)
+		kick(h.feedCh)
 		h.log.Info("hubsim connected", "broker", h.cfg.Broker)
 		h.serve(ctx, c, lost, gone)
 		h.mu.Lock()
@@ -290,7 +292,6 @@ func (h *Hub) serve(ctx context.Context, c *hublink.Client, lost chan error, gon
 				c.Close(100 * time.Millisecond)
 				return
 			}
-			kick(h.stateCh) // the feeder may want it
 		case fn := <-h.work:
 			fn(c, gone)
 		}
@@ -372,7 +373,7 @@ func (h *Hub) Load(r io.Reader) (int, error) {
 	h.mu.Lock()
 	h.queue = append(h.queue, lines...)
 	h.mu.Unlock()
-	kick(h.stateCh)
+	kick(h.feedCh)
 	return len(lines), nil
 }
 
@@ -395,7 +396,7 @@ func (h *Hub) Feed(msgs iter.Seq[wire.FeedMessage]) (int, error) {
 	h.mu.Lock()
 	h.queue = append(h.queue, lines...)
 	h.mu.Unlock()
-	kick(h.stateCh)
+	kick(h.feedCh)
 	return len(lines), nil
 }
 
@@ -424,9 +425,7 @@ func (h *Hub) feeder(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-h.stateCh:
-				kick(h.stateCh) // serve may be waiting for it too
-				sleep(ctx, 5*time.Millisecond)
+			case <-h.feedCh:
 			case <-time.After(50 * time.Millisecond):
 			}
 			continue
