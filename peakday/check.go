@@ -283,11 +283,6 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 					pi.Broken++
 					pDetail = first(pDetail, d.OrderID+": handed over while on hold")
 				}
-			case wire.EventWaybillPrinted:
-				if !interceptReached.IsZero() && at.After(interceptReached) {
-					li.Broken++
-					lDetail = first(lDetail, d.OrderID+": waybill.printed after its intercept reached the agent")
-				}
 			}
 		}
 		if d.Waybill != nil {

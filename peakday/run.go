@@ -82,7 +82,7 @@ func ShortOptions(workDir string) Options {
 func FullOptions(workDir string) Options {
 	return Options{WorkDir: workDir, Orders: 58000, FeedFor: 25 * time.Minute, Stations: 46, SerialStations: 12,
 		SocketStations: 22, Docks: 4, BrokerOutage: 3 * time.Minute, DiskFullFor: 20 * time.Second,
-		PrinterGone: 10 * time.Second, DataDiskMB: 512, Mistakes: defaultRates(), LabelWait: 30 * time.Second, Seed: 20261111}
+		PrinterGone: 10 * time.Second, DataDiskMB: 512, Mistakes: defaultRates(), LabelWait: 10 * time.Second, Seed: 20261111}
 }
 
 func defaultRates() Rates {

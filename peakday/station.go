@@ -98,15 +98,23 @@ func countsOf(v Verdict) map[string]int {
 
 func (s *station) chance(p float64) bool { return s.r.Float64() < p }
 
-// nextLine is the first line not complete, gifts last.
+// nextLine is the first line not complete: lines without a barcode first
+// (confirmed by hand on the screen), then the scanned goods, gifts last — so
+// the step that completes the order is a scan, as at a real bench.
 func nextLine(d *wire.Order, counts map[string]int) *wire.Line {
-	for pass := 0; pass < 2; pass++ {
+	for pass := 0; pass < 3; pass++ {
 		for i := range d.Lines {
 			l := &d.Lines[i]
-			if l.Gift != (pass == 1) {
-				continue
+			var p int
+			switch {
+			case len(l.Barcodes) == 0:
+				p = 0
+			case l.Gift:
+				p = 2
+			default:
+				p = 1
 			}
-			if counts[l.LineID] < l.Qty {
+			if p == pass && counts[l.LineID] < l.Qty {
 				return l
 			}
 		}
@@ -241,10 +249,15 @@ func (s *station) pack(ctx context.Context, o *order) {
 			return
 		}
 		if !s.run.waitLabel(ctx, d.Waybill.No, s.run.opts.LabelWait) {
-			s.run.rec.check("label_missing_reprint")
-			_ = s.screen.Do(ctx, http.MethodPost, "/api/reprint", map[string]string{"order_id": d.OrderID,
+			// No label: the packer asks the manager for a reprint.
+			err := s.screen.Do(ctx, http.MethodPost, "/api/reprint", map[string]string{"order_id": d.OrderID,
 				"reason": "label did not come out", "manager_code": ManagerCode, "manager_pin": ManagerPIN}, nil)
-			s.run.waitLabel(ctx, d.Waybill.No, s.run.opts.LabelWait)
+			if err == nil {
+				s.run.rec.check("label_missing_reprinted")
+				s.run.waitLabel(ctx, d.Waybill.No, s.run.opts.LabelWait)
+			} else {
+				s.run.rec.check("label_never_printed_reprint_refused")
+			}
 		}
 		if plan.interceptAfterPrint {
 			plan.interceptAfterPrint = false
@@ -324,6 +337,9 @@ func (s *station) dock(ctx context.Context, parcels <-chan *order) {
 		d := o.snapshot()
 		if d.Waybill == nil {
 			continue
+		}
+		if d.Status == wire.StatusIntercepted && !s.run.waitSeq(ctx, o.interceptSeq()) {
+			return
 		}
 		interceptNow := d.Status == wire.StatusReleased && s.chance(s.run.opts.Mistakes.InterceptAtDock)
 		if interceptNow {
