@@ -22,6 +22,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dockhand/dockhand/sync/wire"
 )
@@ -127,7 +128,7 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync,
 		FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %s: the file is locked by another running Dockhand: %w", path, err)
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, diskErr(err))
