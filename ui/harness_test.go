@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,6 +103,10 @@ func (p *printing) Printers(ctx context.Context) ([]ui.PrinterState, error) {
 }
 
 type env struct {
+	// gate simulates Wi-Fi trouble between the page and the agent: 0 passes,
+	// gateDown drops requests unanswered, gateLoseAnswer applies one scan and
+	// then drops its answer.
+	gate   atomic.Int32
 	t      testing.TB
 	clk    *clock
 	st     *store.Store
@@ -110,6 +115,32 @@ type env struct {
 	http   *httptest.Server
 	floor  *minifloor.Engine
 	cancel context.CancelFunc
+}
+
+const (
+	gateDown       = 1
+	gateLoseAnswer = 2
+)
+
+func (e *env) gated() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mode := e.gate.Load()
+		if mode == gateLoseAnswer && r.URL.Path == "/api/scan" {
+			e.gate.Store(0)
+			e.srv.ServeHTTP(httptest.NewRecorder(), r)
+			mode = gateDown
+		}
+		if mode == gateDown {
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					c.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		e.srv.ServeHTTP(w, r)
+	})
 }
 
 var t0 = time.Date(2026, 1, 28, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -144,7 +175,7 @@ func newEnvWith(t testing.TB, withPrinter, real bool) *env {
 	e.cancel = cancel
 	done := make(chan struct{})
 	go func() { e.srv.Run(ctx); close(done) }()
-	e.http = httptest.NewServer(e.srv)
+	e.http = httptest.NewServer(e.gated())
 	t.Cleanup(func() {
 		e.http.CloseClientConnections()
 		e.http.Close()

@@ -1,6 +1,9 @@
 // Dockhand floor UI: sign-in, PDA (pick, pack, scan out, exception, timed steps),
 // packing-station screen and manager console. Plain JS, no build step.
 'use strict';
+window.__dhErrors = [];
+window.addEventListener('error', (e) => window.__dhErrors.push(String(e.message)));
+window.addEventListener('unhandledrejection', (e) => window.__dhErrors.push(String(e.reason && e.reason.stack || e.reason)));
 (function () {
 
 // ---------- i18n ----------
@@ -78,7 +81,8 @@ function h(tag, attrs, ...kids) {
   return el;
 }
 const $ = (s) => document.querySelector(s);
-function mount(...kids) { const app = $('#app'); app.replaceChildren(...kids); }
+function fill(el, ...kids) { el.replaceChildren(...kids.flat(9).filter((k) => k !== null && k !== undefined && k !== false).map((k) => (k.nodeType ? k : document.createTextNode(String(k))))); }
+function mount(...kids) { fill($('#app'), ...kids); }
 const fmtTime = (s) => { if (!s) return ''; const d = new Date(s); return d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', {month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'}); };
 
 // ---------- state ----------
@@ -99,7 +103,7 @@ async function api(method, url, body) {
   let data = null;
   const ct = r.headers.get('Content-Type') || '';
   if (ct.includes('json')) data = await r.json();
-  if (r.status === 401 && url !== '/api/signin') { S.me = null; go('/signin'); }
+  if (r.status === 401 && S.me && url !== '/api/signin') { S.me = null; go('/signin'); } // the session ended
   return {status: r.status, ok: r.ok, data};
 }
 
@@ -155,6 +159,7 @@ window.__dhDropLive = () => { if (L.ws) L.ws.close(); };
 function liveStop() { if (L.ws) { L.ws.onclose = null; L.ws.close(); L.ws = null; } clearTimeout(L.timer); }
 
 function onLive(m) {
+  window.__dhLiveCount = (window.__dhLiveCount || 0) + 1;
   if (m.type === 'verdict') {
     const v = m.data;
     if (S.view === 'station') { showVerdict(v, true); return; }
@@ -167,7 +172,6 @@ function onLive(m) {
   } else if (m.type === 'counts') {
     if (S.view === 'manager') renderCounts(m.data);
   }
-  window.__dhLiveCount = (window.__dhLiveCount || 0) + 1;
 }
 function onResync() {
   loadPopups();
@@ -203,7 +207,7 @@ async function loadPopups() {
 }
 function renderPopups() {
   const box = $('#popups');
-  box.replaceChildren(...[...S.popups.values()].map((p) => h('div', {class: 'popup' + (p.escalated ? ' esc' : ''), 'data-id': p.id},
+  fill(box, ...[...S.popups.values()].map((p) => h('div', {class: 'popup' + (p.escalated ? ' esc' : ''), 'data-id': p.id},
     h('div', {class: 't'}, p.escalated ? '⚠ ' + t('escalated') + ' · ' : '🔔 ', lang === 'zh' ? p.text_zh : p.text_en),
     h('button', {class: 'btn', onclick: async () => {
       const r = await api('POST', '/api/urgent/ack', {id: p.id});
@@ -244,14 +248,14 @@ async function route() {
 
 function renderBar() {
   const me = S.me;
-  $('#bar').replaceChildren(
+  fill($('#bar'), ...[
     h('span', {id: 'livedot', class: 'dot ' + (S.online ? 'on' : 'off')}),
     me ? h('span', {class: 'who'}, me.name + ' · ' + (t('roles')[me.role] || me.role)) : h('span', {class: 'who'}, 'Dockhand'),
     me ? h('span', {class: 'muted'}, me.station) : null,
     h('span', {class: 'sp'}),
     me && location.pathname !== '/pda' && me.role !== 'temp' ? h('button', {onclick: () => go('/pda')}, t('home')) : null,
     h('button', {id: 'langbtn', onclick: () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('dh.lang', lang); document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'; route(); }}, t('lang')),
-    me ? h('button', {id: 'signout', onclick: async () => { await api('POST', '/api/signout', {}); S.me = null; liveStop(); go('/signin'); }}, t('signout')) : null);
+    me ? h('button', {id: 'signout', onclick: async () => { await api('POST', '/api/signout', {}); S.me = null; liveStop(); go('/signin'); }}, t('signout')) : null].filter(Boolean));
 }
 
 // ---------- sign-in ----------
@@ -361,7 +365,7 @@ async function loadPickList() {
   const r = await api('GET', '/api/picklist');
   const box = $('#picklist');
   if (!box || !r.ok) return;
-  box.replaceChildren(h('h2', null, t('picklist')), ...r.data.slice(0, 20).map((p) => h('div', {class: 'card row'},
+  fill(box, h('h2', null, t('picklist')), ...r.data.slice(0, 20).map((p) => h('div', {class: 'card row'},
     h('div', {class: 'grow'}, p.urgent ? h('span', {class: 'tag red'}, t('urgent')) : null, h('b', null, p.order_id), ' · ', t('loc'), ' ', h('b', null, p.first_location),
       p.promised_ship_by ? h('div', {class: 'muted'}, t('due') + ' ' + fmtTime(p.promised_ship_by)) : null,
       (p.tags || []).map((x) => h('span', {class: 'tag hot'}, x))),
@@ -415,7 +419,7 @@ async function pump() {
 function renderQueue() {
   const q = $('#queue');
   if (!q) return;
-  q.replaceChildren(!S.online || S.queue.length > 1 ? h('div', {class: 'offline', id: 'offline'}, t('offline') + ' · ' + t('queued') + ' ' + S.queue.length) : '');
+  fill(q, !S.online || S.queue.length > 1 ? h('div', {class: 'offline', id: 'offline'}, t('offline') + ' · ' + t('queued') + ' ' + S.queue.length) : '');
 }
 window.addEventListener('online', pump);
 
@@ -428,14 +432,14 @@ function showVerdict(v, fresh) {
   if (!box) return;
   const cls = v.ok === false ? 'bad' : v.done ? 'done' : v.ok && fresh ? 'ok' : '';
   box.className = 'verdict ' + cls;
-  box.replaceChildren(h('div', {class: 'msg', id: 'vmsg'}, msg(v) || nextText(v)),
+  fill(box, h('div', {class: 'msg', id: 'vmsg'}, msg(v) || nextText(v)),
     v.order_id ? h('div', {class: 'sub'}, v.order_id + (v.waybill_no ? ' · ' + v.waybill_no : '') + (v.carrier ? ' · ' + v.carrier : '')) : null,
     v.replayed ? h('div', {class: 'sub'}, t('replayed')) : null,
     v.handover_id ? h('div', {class: 'sub', id: 'count'}, v.handover_id + ' · ' + t('count') + ' ' + (v.count || 0)) : null);
   const nx = $('#next');
   if (nx) nx.textContent = nextText(v) + (v.location ? ' ' + v.location : '');
   const tags = $('#tags');
-  if (tags) tags.replaceChildren(...(v.urgent ? [h('span', {class: 'tag red'}, t('urgent'))] : []),
+  if (tags) fill(tags, ...(v.urgent ? [h('span', {class: 'tag red'}, t('urgent'))] : []),
     ...(v.tags || []).map((x) => h('span', {class: 'tag ' + (x === '重点复核' || x === '易碎' ? 'red' : 'hot')}, x)),
     v.remark ? h('span', {class: 'tag'}, '留言: ' + v.remark) : null);
   renderLines(v.lines || []);
@@ -443,18 +447,22 @@ function showVerdict(v, fresh) {
     const pb = $('#previewbox');
     if (pb && pb.dataset.order !== v.order_id) {
       pb.dataset.order = v.order_id;
-      pb.replaceChildren(h('img', {class: 'preview', id: 'preview', alt: v.order_id, src: '/api/preview/' + encodeURIComponent(v.order_id)}));
+      fill(pb, h('img', {class: 'preview', id: 'preview', alt: v.order_id, src: '/api/preview/' + encodeURIComponent(v.order_id)}));
     }
   }
   if (fresh) {
-    if (v.ok === false) { play('bad'); flash('bad', msg(v)); } else if (v.done) { play('done'); flash('ok', msg(v)); } else if (v.ok) play('ok');
+    if (v.ok === false) { play('bad'); flash('bad', msg(v)); } else if (v.done) { play('done'); flash('ok', msg(v)); } else {
+      if (v.ok) play('ok');
+      const f = $('#flash');
+      if (f) f.hidden = true; // the next good scan clears the red screen
+    }
   }
 }
 function flash(kind, text) {
   let f = $('#flash');
   if (!f) { f = h('div', {id: 'flash'}); document.body.append(f); }
   f.className = 'full ' + kind;
-  f.replaceChildren(h('div', null, kind === 'bad' ? '✖' : '✔'), h('div', {class: 'why'}, text));
+  fill(f, h('div', null, kind === 'bad' ? '✖' : '✔'), h('div', {class: 'why'}, text));
   f.hidden = false;
   clearTimeout(flashTimer);
   flashTimer = setTimeout(() => { f.hidden = true; }, kind === 'bad' ? 2200 : 900);
@@ -463,8 +471,8 @@ function flash(kind, text) {
 function renderLines(lines) {
   const box = $('#lines');
   if (!box) return;
-  if (!lines.length) { box.replaceChildren(); return; }
-  box.replaceChildren(h('table', {id: 'linetable'},
+  if (!lines.length) { fill(box, ); return; }
+  fill(box, h('table', {id: 'linetable'},
     h('tr', null, h('th', null, t('name')), h('th', null, t('qty'))),
     ...lines.map((l) => h('tr', {class: (l.scanned >= l.qty ? 'full-line ' : '') + (l.gift ? 'gift ' : '') + (l.on_hold ? 'hold' : ''), 'data-line': l.line_id},
       h('td', null, l.gift ? h('span', {class: 'tag gift'}, '🎁 ' + t('gift')) : null, h('b', null, l.name),
@@ -572,13 +580,13 @@ function setTab(k, ...kids) {
   S.tab = k;
   for (const b of document.querySelectorAll('#tabs button')) b.className = b.id === 'tab-' + k ? 'on' : '';
   const tab = $('#tab');
-  if (tab) tab.replaceChildren(...kids);
+  if (tab) fill(tab, ...kids);
 }
 function renderCounts(c) {
   const box = $('#counts');
   if (!box) return;
   const n = (k, v, cls) => h('div', {class: 'num ' + (cls || ''), id: 'n-' + k}, h('b', null, v), t(k));
-  box.replaceChildren(n('open', c.open), n('urgentN', c.urgent, c.urgent ? 'warn' : ''), n('intercepted', c.intercepted, c.intercepted ? 'alarm' : ''),
+  fill(box, n('open', c.open), n('urgentN', c.urgent, c.urgent ? 'warn' : ''), n('intercepted', c.intercepted, c.intercepted ? 'alarm' : ''),
     n('toPull', c.to_pull, c.to_pull ? 'alarm' : ''), n('notPicked', c.not_picked), n('picked', c.picked), n('verified', c.verified),
     n('handedToday', c.handed_over_today), n('alarms', c.alarms, c.alarms ? 'alarm' : ''), n('outbox', c.outbox_pending, c.outbox_pending > 100 ? 'warn' : ''),
     n('quarantine', c.quarantined, c.quarantined ? 'warn' : ''), n('pendingUrgent', c.pending_urgent, c.pending_urgent ? 'warn' : ''));
@@ -589,7 +597,7 @@ async function managerTab(k) {
     setTab(k, h('div', {class: 'grid', id: 'counts'}), h('h2', null, t('pullList')), h('div', {id: 'pull'}), h('h2', null, t('sla')), h('div', {id: 'sla'}));
     const [c, pull, sla] = await Promise.all([api('GET', '/api/manager/counts'), api('GET', '/api/manager/pull'), api('GET', '/api/manager/sla')]);
     if (c.ok) renderCounts(c.data);
-    if (pull.ok) $('#pull').replaceChildren(pull.data.length ? table([t('order'), t('stages').verified, t('loc'), ''], pull.data.map((p) => h('tr', null,
+    if (pull.ok) fill($('#pull'), pull.data.length ? table([t('order'), t('stages').verified, t('loc'), ''], pull.data.map((p) => h('tr', null,
       h('td', null, h('b', null, p.order_id), h('div', {class: 'muted'}, (p.reason || '') + ' ' + (p.note || ''))),
       h('td', null, h('span', {class: 'tag ' + (p.stage === 'not_picked' ? '' : 'red')}, t('stages')[p.stage] || p.stage)),
       h('td', null, p.location || ''),
@@ -597,7 +605,7 @@ async function managerTab(k) {
         const r = await api('POST', '/api/action', {scan_id: newID(), kind: 'pulled', order_id: p.order_id, location: '拦截区'});
         if (r.ok) managerTab('overview');
       }}, t('pulled')))))) : h('p', {class: 'muted'}, t('none')));
-    if (sla.ok) $('#sla').replaceChildren(sla.data.length ? table([t('order'), t('alarms'), t('minutes')], sla.data.slice(0, 100).map((a) => h('tr', null,
+    if (sla.ok) fill($('#sla'), sla.data.length ? table([t('order'), t('alarms'), t('minutes')], sla.data.slice(0, 100).map((a) => h('tr', null,
       h('td', null, a.urgent ? h('span', {class: 'tag red'}, t('urgent')) : null, a.order_id, a.carrier ? ' · ' + a.carrier : ''),
       h('td', null, t('alarmKinds')[a.kind] || a.kind), h('td', null, a.overdue)))) : h('p', {class: 'muted'}, t('none')));
   } else if (k === 'heat') {
@@ -618,7 +626,7 @@ async function managerTab(k) {
       kids.push(h('h2', null, t('over24')), h('div', {class: 'row'}, ...m.zones.map((z, i) => h('span', {class: 'tag ' + (m.over_24h[i] ? 'red' : '')}, z + ': ' + m.over_24h[i]))),
         h('h2', null, t('waiting')), h('div', {class: 'heat'}, heat(m.waiting)), h('h2', null, t('pickedHeat')), h('div', {class: 'heat'}, heat(m.picked)));
     }
-    $('#heat').replaceChildren(...kids);
+    fill($('#heat'), ...kids);
   } else if (k === 'people') {
     const r = await api('GET', '/api/operators');
     const f = {code: h('input', {type: 'text', id: 'op-code', placeholder: t('code')}), name: h('input', {type: 'text', id: 'op-name', placeholder: 'Name / 姓名'}),
@@ -659,7 +667,7 @@ async function managerTab(k) {
     const search = async () => {
       const q = new URLSearchParams({order: order.value.trim(), operator: op.value.trim(), limit: 200});
       const r = await api('GET', '/api/manager/audit?' + q);
-      if (r.ok) out.replaceChildren(table(['#', 'time', t('operator'), 'action', t('order'), 'code', ''], r.data.slice().reverse().map((a) => h('tr', null,
+      if (r.ok) fill(out, table(['#', 'time', t('operator'), 'action', t('order'), 'code', ''], r.data.slice().reverse().map((a) => h('tr', null,
         h('td', null, a.seq), h('td', null, fmtTime(a.at)), h('td', null, a.operator || ''), h('td', null, a.action),
         h('td', null, a.order_id || ''), h('td', null, a.code || ''), h('td', null, a.ok ? '✔' : '✖ ' + (a.reason || ''))))));
     };
