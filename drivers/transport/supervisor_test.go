@@ -196,6 +196,7 @@ func TestSupervisorNoticesUnplugAndReconnects(t *testing.T) {
 		if p2 == nil {
 			t.Fatal("no port after reconnect")
 		}
+		synctest.Wait() // the event is emitted just after waiters are woken
 		if want := []State{StateConnected, StateOffline, StateOffline, StateConnected}; !slices.Equal(log.states(), want) {
 			t.Errorf("events = %v", log.states())
 		}
