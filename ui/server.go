@@ -139,6 +139,12 @@ func (s *Server) PublishVerdict(v Verdict) {
 	}
 }
 
+// PublishStatus pushes a change of a device or of the hub link to the managers'
+// and the packing stations' pages (the composition root calls it).
+func (s *Server) PublishStatus(v StatusView) {
+	s.hub.Publish(live.TypeDevices, live.Audience{Roles: []string{string(people.RoleManager), string(people.RolePacker)}}, v)
+}
+
 // Run does the background work until ctx ends: it turns store changes into live
 // counts and urgent popups, escalates unacknowledged popups, and forgets old scan
 // ids and expired sessions.

@@ -171,6 +171,9 @@ function onLive(m) {
     removePopup(m.data.id);
   } else if (m.type === 'counts') {
     if (S.view === 'manager') renderCounts(m.data);
+  } else if (m.type === 'devices') {
+    if (S.view === 'manager' && S.tab === 'devices') managerTab('devices');
+    if (S.view === 'station') loadPrinters();
   }
 }
 function onResync() {
