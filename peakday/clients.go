@@ -131,7 +131,7 @@ type API struct {
 // NewAPI makes a client of base with its own cookies.
 func NewAPI(base string) *API {
 	jar, _ := cookiejar.New(nil)
-	return &API{Base: base, hc: &http.Client{Jar: jar, Timeout: 15 * time.Second}}
+	return &API{Base: base, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
 
 // APIError is an HTTP API refusal.

@@ -414,6 +414,14 @@ func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelHandler{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h levelHandler) WithGroup(name string) slog.Handler {
+	return levelHandler{h.Handler.WithGroup(name), h.min}
+}
+
 func heldSKU() string {
 	// A common everyday product, so the mid-day hold meets orders.
 	for _, p := range sample.Catalogue() {
@@ -502,17 +510,28 @@ func (r *runner) people(ctx context.Context, base, sock string, ptys []*Pty) ([]
 	feed := newVerdictFeed(r.mgr)
 	var stations, docks []*station
 	mk := func(id, op, role string) (*API, error) {
-		err := r.mgr.Do(ctx, http.MethodPost, "/api/operators", map[string]string{"code": op, "name": "员工" + op,
-			"role": role, "pin": pinOf(op)}, nil)
+		var err error
+		for try := 0; try < 5; try++ { // PIN hashing is slow on purpose; a busy machine may time out
+			err = r.mgr.Do(ctx, http.MethodPost, "/api/operators", map[string]string{"code": op, "name": "员工" + op,
+				"role": role, "pin": pinOf(op)}, nil)
+			if !errors.Is(err, ErrNoAnswer) {
+				break
+			}
+		}
 		var ae *APIError
 		if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
 			return nil, fmt.Errorf("add operator %s: %w", op, err)
 		}
 		api := NewAPI(base)
-		if err := api.SignIn(ctx, op, pinOf(op), id); err != nil {
-			return nil, err
+		for try := 0; ; try++ {
+			err := api.SignIn(ctx, op, pinOf(op), id)
+			if err == nil {
+				return api, nil
+			}
+			if !errors.Is(err, ErrNoAnswer) || try == 4 {
+				return nil, err
+			}
 		}
-		return api, nil
 	}
 	for i := 1; i <= r.opts.Stations; i++ {
 		id, op := fmt.Sprintf("PACK-%02d", i), fmt.Sprintf("P%03d", i)

@@ -309,6 +309,7 @@ func TestMalformedAndOversizedMQTT(t *testing.T) {
 		},
 	}
 	var last uint64
+	published := time.Now()
 	for name, build := range payloads {
 		seq, err := f.hub.PublishRaw(build)
 		if err != nil {
@@ -330,8 +331,14 @@ func TestMalformedAndOversizedMQTT(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("the feed stalled before seq %d (agent at %d): bad input must be quarantined and consumed", last, h.FeedSeq)
 		}
+		if os.Getenv("PEAKDAY_DEBUG") != "" && time.Since(published) > 3*time.Second {
+			b, _ := os.ReadFile(f.agent.LogFile)
+			t.Logf("agent at %d of %d after %s:\n%s", h.FeedSeq, last, time.Since(published), tail(string(b), 3000))
+			os.Setenv("PEAKDAY_DEBUG", "")
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	t.Logf("the agent consumed the bad feed in %s", time.Since(published).Round(time.Millisecond))
 	var q []map[string]any
 	if err := f.mgr.Do(ctx, "GET", "/api/manager/quarantine", nil, &q); err != nil {
 		t.Fatalf("quarantine list: %v", err)
