@@ -50,7 +50,8 @@ type Message struct {
 	Station string          `json:"station,omitempty"`
 	Data    json.RawMessage `json:"data,omitempty"`
 
-	aud Audience
+	aud  Audience
+	prep *websocket.PreparedMessage // encoded once, framed once, written to every page
 }
 
 // Audience says who receives a message; zero fields match everyone.
@@ -163,6 +164,15 @@ func (h *Hub) Publish(typ string, aud Audience, data any) (uint64, error) {
 	}
 	h.last++
 	m := Message{ID: h.last, Type: typ, At: h.opts.Now(), Station: aud.Station, Data: raw, aud: aud}
+	enc, err := json.Marshal(m)
+	if err != nil {
+		h.last--
+		return 0, fmt.Errorf("publish %s: %w", typ, err)
+	}
+	if m.prep, err = websocket.NewPreparedMessage(websocket.TextMessage, enc); err != nil {
+		h.last--
+		return 0, fmt.Errorf("publish %s: %w", typ, err)
+	}
 	if len(h.ring) < h.opts.Ring {
 		h.ring = append(h.ring, m)
 	} else {
@@ -297,7 +307,10 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, v Viewer) {
 	go h.readLoop(conn, done)
 
 	write := func(m any) error {
-		conn.SetWriteDeadline(h.opts.Now().Add(h.opts.WriteTimeout))
+		conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+		if pm, ok := m.(Message); ok && pm.prep != nil {
+			return conn.WritePreparedMessage(pm.prep)
+		}
 		return conn.WriteJSON(m)
 	}
 	first := []any{helloMsg(h.opts.Now(), last, since != 0 && !resync)}
@@ -326,14 +339,14 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, v Viewer) {
 					reason = "too slow; resume with since"
 				}
 				conn.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, reason), h.opts.Now().Add(time.Second))
+					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, reason), time.Now().Add(time.Second))
 				return
 			}
 			if err := write(m); err != nil {
 				return
 			}
 		case <-ping.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, h.opts.Now().Add(h.opts.WriteTimeout)); err != nil {
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opts.WriteTimeout)); err != nil {
 				return
 			}
 		case <-done:
