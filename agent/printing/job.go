@@ -31,6 +31,7 @@ const (
 const (
 	KindWaybill = "waybill" // a waybill label of an order (print once)
 	KindRaw     = "raw"     // raw printer bytes from the local print API
+	KindLayout  = "layout"  // a document the local print API rendered for the printer
 )
 
 // Job is one print job as kept in the store.
@@ -75,6 +76,8 @@ var (
 	ErrUnknownPrinter = errors.New("没有这台打印机 (no such printer)")
 	ErrNeedReason     = errors.New("补打需要原因和授权主管 (a reprint needs a reason and the authorising manager)")
 	ErrNotUncertain   = errors.New("只有状态不明的任务需要人工确认 (only an uncertain job waits for a decision)")
+	ErrWrongLanguage  = errors.New("打印机不支持这种指令语言 (the printer does not speak this printer language)")
+	ErrEmptyJob       = errors.New("打印任务是空的 (the print job is empty)")
 )
 
 // jobKey orders jobs by creation in the store.

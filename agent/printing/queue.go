@@ -80,12 +80,13 @@ type device struct {
 	direct      chan Job
 	freed       chan struct{} // a place in the window came free
 	confirmWake chan struct{} // a job went in flight
-	lost        chan struct{} // the reader lost the connection
 	reconnected chan struct{} // the supervisor opened the port again
 	replies     chan byte     // status bytes from the reader
 	pids        chan string   // ESC/POS process ids from the reader
 	oneWay      atomic.Bool   // the port has no back channel
 	pidSeq      atomic.Uint32
+	wmu         sync.Mutex // one writer on the port at a time
+	amu         sync.Mutex // one status question at a time
 
 	mu      sync.Mutex
 	status  printer.Status
@@ -93,6 +94,17 @@ type device struct {
 	freshAt time.Time // when it last answered fine; zero after a failure
 	backlog bool      // jobs may wait in the store's queue
 	flights []*flight // sent, not yet confirmed, oldest first
+	gen     uint64    // counts connections and losses: a job's confirmation must come on its own
+}
+
+// newConnection notes that the connection was lost or opened: jobs in flight
+// on the old one cannot be confirmed any more.
+func (d *device) newConnection() {
+	d.mu.Lock()
+	d.gen++
+	d.freshAt = time.Time{}
+	d.mu.Unlock()
+	signal(d.confirmWake)
 }
 
 // invalidate forgets the last status answer: the next job asks again.
@@ -153,7 +165,7 @@ func New(opts Options, printers []PrinterConfig) (*Queue, error) {
 	for _, pc := range printers {
 		d := &device{cfg: pc, wake: make(chan struct{}, 1), status: printer.Status{State: printer.Offline, Detail: "not connected yet"},
 			direct: make(chan Job, 4096), freed: make(chan struct{}, 1), confirmWake: make(chan struct{}, 1),
-			lost: make(chan struct{}, 1), reconnected: make(chan struct{}, 1), replies: make(chan byte, 16),
+			reconnected: make(chan struct{}, 1), replies: make(chan byte, 16),
 			pids: make(chan string, 256), backlog: true}
 		so := opts.Supervisor
 		so.Logger = opts.Log.With("printer", pc.ID)
@@ -177,11 +189,11 @@ func (q *Queue) onTransport(d *device, e transport.Event) {
 		if e.Err != nil {
 			detail = e.Err.Error()
 		}
-		d.invalidate()
+		d.newConnection()
 		q.setStatus(d, printer.Status{State: printer.Offline, Detail: detail}, false)
 		return
 	}
-	d.invalidate()
+	d.newConnection()
 	d.oneWay.Store(false)
 	signal(d.reconnected)
 	q.setStatus(d, printer.Status{State: printer.Ready}, false)
@@ -408,26 +420,57 @@ func (q *Queue) submitWaybill(_ context.Context, orderID, printerID, station, op
 	return job, nil
 }
 
+// Submission is a job from the local print API: raw printer bytes, or a
+// document the API rendered for the printer.
+type Submission struct {
+	Printer  string
+	Kind     string // KindRaw or KindLayout
+	Language string // the language the bytes are in; empty: the printer's
+	Data     []byte
+	// ClientKey de-duplicates a job retried by its client: a key seen before
+	// returns the earlier job instead of printing twice.
+	ClientKey string
+	// WaybillNo with Once prints the document only once per waybill number,
+	// across the API and the agent's own waybill printing.
+	WaybillNo string
+	Once      bool
+	Operator  string // who submitted it (an operator code or an API key's name)
+}
+
 // SubmitRaw queues raw printer bytes from the local print API. A clientKey seen
 // before returns the earlier job instead of printing twice.
-func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []byte, clientKey, operator string) (Job, error) {
-	d, ok := q.printers[printerID]
+func (q *Queue) SubmitRaw(ctx context.Context, printerID, language string, data []byte, clientKey, operator string) (Job, error) {
+	j, _, err := q.Submit(ctx, Submission{Printer: printerID, Kind: KindRaw, Language: language, Data: data,
+		ClientKey: clientKey, Operator: operator})
+	return j, err
+}
+
+// Submit queues a job from the local print API. existed is true when the
+// client key was seen before: the earlier job is returned and nothing new is
+// printed.
+func (q *Queue) Submit(_ context.Context, sub Submission) (job Job, existed bool, err error) {
+	d, ok := q.printers[sub.Printer]
 	if !ok {
-		return Job{}, fmt.Errorf("%w: %s", ErrUnknownPrinter, printerID)
+		return Job{}, false, fmt.Errorf("%w: %s", ErrUnknownPrinter, sub.Printer)
 	}
-	if language != "" && !strings.EqualFold(language, string(d.cfg.Profile.Language)) {
-		return Job{}, fmt.Errorf("printer %s speaks %s, not %s", printerID, d.cfg.Profile.Language, language)
+	if sub.Language != "" && !strings.EqualFold(sub.Language, string(d.cfg.Profile.Language)) {
+		return Job{}, false, fmt.Errorf("%w: printer %s speaks %s, not %s", ErrWrongLanguage, sub.Printer, d.cfg.Profile.Language, sub.Language)
 	}
-	if len(data) == 0 {
-		return Job{}, errors.New("the print job is empty")
+	if len(sub.Data) == 0 {
+		return Job{}, false, ErrEmptyJob
 	}
-	var job Job
-	existed, direct := false, false
-	err := q.st.Group(func(tx *store.Tx) error {
+	if sub.Kind == "" {
+		sub.Kind = KindRaw
+	}
+	if sub.Once && sub.WaybillNo == "" {
+		return Job{}, false, ErrNoWaybill
+	}
+	direct := false
+	err = q.st.Group(func(tx *store.Tx) error {
 		existed, direct = false, false
-		if clientKey != "" {
+		if sub.ClientKey != "" {
 			var id string
-			if _, err := tx.Get(store.CollPrintByWB, "raw:"+clientKey, &id); err != nil {
+			if _, err := tx.Get(store.CollPrintByWB, "raw:"+sub.ClientKey, &id); err != nil {
 				return err
 			}
 			if id != "" {
@@ -436,15 +479,35 @@ func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []
 				return err
 			}
 		}
+		if sub.Once {
+			var prev string
+			if _, err := tx.Get(store.CollPrintByWB, sub.WaybillNo, &prev); err != nil {
+				return err
+			}
+			if prev != "" {
+				var pj Job
+				if _, err := tx.Get(store.CollPrintJobs, prev, &pj); err != nil {
+					return err
+				}
+				if pj.State != StateCancelled && pj.State != StateFailed {
+					return fmt.Errorf("%w (job %s, %s)", ErrAlreadyPrinted, pj.ID, pj.State)
+				}
+			}
+		}
 		n, err := tx.NextID(store.CollPrintJobs)
 		if err != nil {
 			return err
 		}
 		now := tx.Now()
-		job = Job{ID: jobKey(n), Kind: KindRaw, Printer: printerID, ClientKey: clientKey, Operator: operator,
-			Language: string(d.cfg.Profile.Language), Data: data, State: StateQueued, Created: now, Updated: now}
-		if clientKey != "" {
-			if err := tx.Put(store.CollPrintByWB, "raw:"+clientKey, job.ID); err != nil {
+		job = Job{ID: jobKey(n), Kind: sub.Kind, Printer: sub.Printer, ClientKey: sub.ClientKey, Operator: sub.Operator,
+			WaybillNo: sub.WaybillNo, Language: string(d.cfg.Profile.Language), Data: sub.Data, State: StateQueued, Created: now, Updated: now}
+		if sub.ClientKey != "" {
+			if err := tx.Put(store.CollPrintByWB, "raw:"+sub.ClientKey, job.ID); err != nil {
+				return err
+			}
+		}
+		if sub.Once {
+			if err := tx.Put(store.CollPrintByWB, sub.WaybillNo, job.ID); err != nil {
 				return err
 			}
 		}
@@ -452,12 +515,12 @@ func (q *Queue) SubmitRaw(_ context.Context, printerID, language string, data []
 		return err
 	})
 	if err != nil {
-		return Job{}, fmt.Errorf("queue raw job for %s: %w", printerID, err)
+		return Job{}, false, fmt.Errorf("queue print job for %s: %w", sub.Printer, err)
 	}
 	if !existed {
 		q.dispatch(d, job, direct)
 	}
-	return job, nil
+	return job, existed, nil
 }
 
 // enqueue stores a new job in tx. When nothing waits before it and the printer

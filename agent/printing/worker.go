@@ -46,6 +46,7 @@ type flight struct {
 	pid      string // ESC/POS process id asked after the job
 	twoWay   bool   // the printer answered status before the job went out
 	printing bool   // TSPL: the printer said "printing" after this job was sent
+	gen      uint64 // the connection it went out on
 }
 
 // work is one printer's sender.
@@ -232,7 +233,8 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 			pid = d.nextPID()
 		}
 		wrote := false
-		err := d.sup.Do(ctx, func(p transport.Port) error {
+		var sentAt time.Time
+		gen, err := d.send(func(p transport.Port) error {
 			wrote = true
 			if _, err := p.Write(job.Data); err != nil {
 				return err
@@ -246,6 +248,7 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 					return err
 				}
 			}
+			sentAt = time.Now()
 			return nil
 		})
 		if err != nil {
@@ -260,9 +263,9 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 			q.requeue(rest, StateQueued, "")
 			return true
 		}
-		now := time.Now()
 		d.mu.Lock()
-		d.flights = append(d.flights, &flight{job: job, sentAt: now, deadline: now.Add(q.opts.ConfirmTimeout), pid: pid, twoWay: twoWay})
+		d.flights = append(d.flights, &flight{job: job, sentAt: sentAt, deadline: sentAt.Add(q.opts.ConfirmTimeout), pid: pid,
+			twoWay: twoWay, gen: gen})
 		d.mu.Unlock()
 		signal(d.confirmWake)
 	}
@@ -374,6 +377,33 @@ func (q *Queue) settle(d *device, outs []outcome) {
 	if len(outs) == 0 {
 		return
 	}
+	// "Accepted" means the printer took every byte: make sure it did.
+	for _, o := range outs {
+		if o.confirmed != "accepted" {
+			continue
+		}
+		if err := d.flush(); err != nil {
+			d.invalidate()
+			for i := range outs {
+				if outs[i].confirmed == "accepted" {
+					outs[i] = outcome{f: outs[i].f, state: StateUncertain,
+						detail: "发送中断,请检查标签是否完整 (interrupted while sending: check the label): " + err.Error()}
+				}
+			}
+		}
+		break
+	}
+	// A good answer only counts on the connection the job went out on (checked
+	// after the flush, which may have waited).
+	d.mu.Lock()
+	gen := d.gen
+	d.mu.Unlock()
+	for i, o := range outs {
+		if o.state != StateUncertain && o.f.gen != gen {
+			outs[i] = outcome{f: o.f, state: StateUncertain,
+				detail: "打印机连接中断,请检查标签是否打印 (the printer went away before confirming: check the label)"}
+		}
+	}
 	jobs := make([]Job, len(outs))
 	err := q.st.Group(func(tx *store.Tx) error {
 		for i, o := range outs {
@@ -430,6 +460,7 @@ func (q *Queue) confirm(ctx context.Context, d *device) {
 	for {
 		d.mu.Lock()
 		fs := append([]*flight(nil), d.flights...)
+		gen := d.gen
 		d.mu.Unlock()
 		var outs []outcome
 		now := time.Now()
@@ -437,6 +468,11 @@ func (q *Queue) confirm(ctx context.Context, d *device) {
 		var tsplWait []*flight
 		for _, f := range fs {
 			switch {
+			case f.gen != gen:
+				// The connection it went out on is gone: whether the printer
+				// printed it, only a look at the label can tell.
+				outs = append(outs, outcome{f: f, state: StateUncertain,
+					detail: "打印机连接中断,请检查标签是否打印 (the printer went away before confirming: check the label)"})
 			case !f.twoWay:
 				outs = append(outs, outcome{f: f, state: StateSent, confirmed: "accepted"})
 			case now.After(f.deadline):
@@ -470,16 +506,6 @@ func (q *Queue) confirm(ctx context.Context, d *device) {
 		case <-poll.C:
 		case pid := <-d.pids:
 			q.settle(d, processed(d, pid))
-		case <-d.lost:
-			d.mu.Lock()
-			fs := append([]*flight(nil), d.flights...)
-			d.mu.Unlock()
-			var outs []outcome
-			for _, f := range fs {
-				outs = append(outs, outcome{f: f, state: StateUncertain,
-					detail: "打印机连接中断,请检查标签是否打印 (the printer went away before confirming: check the label)"})
-			}
-			q.settle(d, outs)
 		}
 		if !poll.Stop() {
 			select {
@@ -518,8 +544,7 @@ func processed(d *device, pid string) []outcome {
 // ready without ever printing settles for "accepted" after a short while; a
 // fault makes the jobs in flight uncertain.
 func (q *Queue) pollTSPL(ctx context.Context, d *device, fs []*flight) []outcome {
-	asked := time.Now()
-	st, known, err := q.status(ctx, d)
+	st, known, asked, err := q.statusAt(ctx, d)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -579,16 +604,20 @@ func (q *Queue) currentStatus(ctx context.Context, d *device) (printer.Status, b
 // status asks the printer how it is. known is false when the printer has no back
 // channel or did not answer in time (the job then goes out unconfirmed).
 func (q *Queue) status(ctx context.Context, d *device) (printer.Status, bool, error) {
-	var st printer.Status
-	known := false
-	err := d.sup.Do(ctx, func(p transport.Port) error {
-		var err error
-		st, known, err = d.queryStatus(ctx, p, q.opts.StatusTimeout)
-		return err
-	})
+	st, known, _, err := q.statusAt(ctx, d)
+	return st, known, err
+}
+
+// statusAt is status, also returning when the question went out: the answer
+// covers every byte written before that.
+func (q *Queue) statusAt(ctx context.Context, d *device) (st printer.Status, known bool, asked time.Time, err error) {
+	p, err := d.sup.Port()
+	if err == nil {
+		st, known, asked, err = d.queryStatus(ctx, p, q.opts.StatusTimeout)
+	}
 	if err != nil {
 		d.invalidate()
-		return st, false, err
+		return st, false, asked, err
 	}
 	if known {
 		q.setStatus(d, st, true)
@@ -609,46 +638,51 @@ func (q *Queue) status(ctx context.Context, d *device) (printer.Status, bool, er
 			q.setStatus(d, printer.Status{State: printer.Ready, Detail: "no status reply (one-way printer)"}, false)
 		}
 	}
-	return st, known, nil
+	return st, known, asked, nil
 }
 
 // queryStatus sends the language's real-time status request and waits for the
-// reader to hand over the answer.
-func (d *device) queryStatus(ctx context.Context, p transport.Port, timeout time.Duration) (printer.Status, bool, error) {
+// reader to hand over the answer. asked is when the first request went out.
+func (d *device) queryStatus(ctx context.Context, p transport.Port, timeout time.Duration) (st printer.Status, known bool, asked time.Time, err error) {
+	d.amu.Lock() // one question at a time: answers are not labelled
+	defer d.amu.Unlock()
 	switch string(d.cfg.Profile.Language) {
 	case "tspl":
-		b, ok, err := d.ask(ctx, p, tspl.StatusQuery, timeout)
+		b, ok, at, err := d.ask(ctx, p, tspl.StatusQuery, timeout)
 		if err != nil || !ok {
-			return printer.Status{}, false, err
+			return printer.Status{}, false, at, err
 		}
-		return tspl.StatusOf(b), true, nil
+		return tspl.StatusOf(b), true, at, nil
 	case "escpos":
 		worst := printer.Status{State: printer.Ready}
-		for _, n := range []int{escpos.StatusPrinter, 2, 4} {
+		for i, n := range []int{escpos.StatusPrinter, 2, 4} {
 			req, err := escpos.StatusRequest(n)
 			if err != nil {
-				return printer.Status{}, false, err
+				return printer.Status{}, false, asked, err
 			}
-			b, ok, err := d.ask(ctx, p, req, timeout)
+			b, ok, at, err := d.ask(ctx, p, req, timeout)
+			if i == 0 {
+				asked = at
+			}
 			if err != nil || !ok {
-				return printer.Status{}, false, err
+				return printer.Status{}, false, asked, err
 			}
 			st, err := escpos.DecodeStatus(n, b)
 			if err != nil {
-				return printer.Status{}, false, nil
+				return printer.Status{}, false, asked, nil
 			}
 			if !st.OK() && worst.OK() {
 				worst = st
 			}
 		}
-		return worst, true, nil
+		return worst, true, asked, nil
 	}
-	return printer.Status{}, false, nil
+	return printer.Status{}, false, time.Now(), nil
 }
 
 // ask writes a status request and waits for one status byte from the reader.
-// ok is false when none came in time.
-func (d *device) ask(ctx context.Context, p transport.Port, req []byte, timeout time.Duration) (byte, bool, error) {
+// ok is false when none came in time. d.amu is held.
+func (d *device) ask(ctx context.Context, p transport.Port, req []byte, timeout time.Duration) (b byte, ok bool, asked time.Time, err error) {
 	for drained := false; !drained; { // stale answers to earlier questions
 		select {
 		case <-d.replies:
@@ -657,21 +691,51 @@ func (d *device) ask(ctx context.Context, p transport.Port, req []byte, timeout 
 		}
 	}
 	if d.oneWay.Load() {
-		return 0, false, nil
+		return 0, false, time.Now(), nil
 	}
-	if _, err := p.Write(req); err != nil {
-		return 0, false, err
+	d.wmu.Lock()
+	asked = time.Now()
+	_, err = p.Write(req)
+	d.wmu.Unlock()
+	if err != nil {
+		return 0, false, asked, err
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case b := <-d.replies:
-		return b, true, nil
+		return b, true, asked, nil
 	case <-t.C:
-		return 0, false, nil
+		return 0, false, asked, nil
 	case <-ctx.Done():
-		return 0, false, ctx.Err()
+		return 0, false, asked, ctx.Err()
 	}
+}
+
+// send runs fn with the open port under the device's write lock, so that
+// jobs and status questions never interleave. Unlike Supervisor.Do it does not
+// wait for the printer to acknowledge the bytes: the confirmation does that.
+// gen is the connection the bytes went out on.
+func (d *device) send(fn func(p transport.Port) error) (gen uint64, err error) {
+	d.mu.Lock()
+	gen = d.gen
+	d.mu.Unlock()
+	p, err := d.sup.Port()
+	if err != nil {
+		return gen, err
+	}
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	return gen, fn(p)
+}
+
+// flush waits until the printer acknowledged every byte written so far.
+func (d *device) flush() error {
+	p, err := d.sup.Port()
+	if err != nil {
+		return err
+	}
+	return p.Flush()
 }
 
 // read is one printer's reader: it owns the back channel of whichever port is
@@ -713,7 +777,6 @@ func (q *Queue) read(ctx context.Context, d *device) {
 				break conn
 			}
 			d.invalidate()
-			signal(d.lost)
 			// Let the supervisor notice and reopen before waiting again.
 			select {
 			case <-ctx.Done():

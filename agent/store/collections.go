@@ -27,6 +27,7 @@ const (
 	CollOperators  = "operators"        // operator code → operator
 	CollLogins     = "logins"           // session token hash → sign-in session
 	CollUrgentAck  = "urgent_acks"      // order or notice id → acknowledgement
+	CollPrintKeys  = "print_api_keys"   // key hash → local print API key
 )
 
 func (tx *Tx) coll(name string, create bool) (*bolt.Bucket, error) {
