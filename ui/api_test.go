@@ -681,3 +681,34 @@ func TestUrgentPopupAckAndEscalation(t *testing.T) {
 		t.Fatal("acknowledged twice")
 	}
 }
+
+func TestStationAndCategories(t *testing.T) {
+	e := newEnv(t, false)
+	p := e.client().signIn("P1", "2222", "")
+	if st, m, _ := p.do("POST", "/api/station", map[string]string{"station": "bad station!"}); st != 400 {
+		t.Fatalf("bad station: %d %v", st, m)
+	}
+	st, m, _ := p.do("POST", "/api/station", map[string]string{"station": "PDA-07"})
+	if st != 200 || m["station"] != "PDA-07" {
+		t.Fatalf("set station: %d %v", st, m)
+	}
+	if _, m, _ := p.do("GET", "/api/me", nil); m["station"] != "PDA-07" {
+		t.Fatalf("station not kept: %v", m)
+	}
+	if _, m, _ := p.do("GET", "/api/session", nil); m["station"] != "PDA-07" || m["next"] != "order" {
+		t.Fatalf("session: %v", m)
+	}
+	tmp := e.client().badge("BADGE-T1")
+	if st, _, _ := tmp.do("POST", "/api/station", map[string]string{"station": "PACK-01"}); st != 403 {
+		t.Fatalf("a temp cannot move station: %d", st)
+	}
+	_, _, raw := tmp.do("GET", "/api/exception/categories", nil)
+	for _, c := range wire.ExceptionCategories {
+		if !strings.Contains(string(raw), c) {
+			t.Fatalf("categories %s missing %s", raw, c)
+		}
+	}
+	if st, m, _ := p.do("GET", "/api/nope", nil); st != 404 || m["error"] != "not_found" {
+		t.Fatalf("unknown endpoint: %d %v", st, m)
+	}
+}

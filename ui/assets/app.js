@@ -210,12 +210,15 @@ async function loadPopups() {
 }
 function renderPopups() {
   const box = $('#popups');
-  fill(box, ...[...S.popups.values()].map((p) => h('div', {class: 'popup' + (p.escalated ? ' esc' : ''), 'data-id': p.id},
+  // Escalated first, then oldest; at most three at a time so the page stays usable.
+  const all = [...S.popups.values()].sort((a, b) => (b.escalated - a.escalated) || (new Date(a.created) - new Date(b.created)));
+  fill(box, ...all.slice(0, 3).map((p) => h('div', {class: 'popup' + (p.escalated ? ' esc' : ''), 'data-id': p.id},
     h('div', {class: 't'}, p.escalated ? '⚠ ' + t('escalated') + ' · ' : '🔔 ', lang === 'zh' ? p.text_zh : p.text_en),
     h('button', {class: 'btn', onclick: async () => {
       const r = await api('POST', '/api/urgent/ack', {id: p.id});
       if (r.ok) removePopup(p.id);
-    }}, t('ack')))));
+    }}, t('ack')))),
+  all.length > 3 ? h('div', {class: 'popup more'}, h('div', {class: 't'}, '+' + (all.length - 3))) : null);
 }
 // Unacknowledged popups come back louder while the page is open.
 setInterval(() => { for (const p of S.popups.values()) if (p.escalated) { play('loud'); break; } }, 60000);
