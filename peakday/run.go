@@ -62,8 +62,11 @@ type Options struct {
 	// BrokerOutage is how long the broker stays away; DiskFullFor how long
 	// the data disk stays full; PrinterGone how long a printer vanishes.
 	BrokerOutage, DiskFullFor, PrinterGone time.Duration
-	// DataDiskMB is the size of the tmpfs the data dir is mounted on.
+	// DataDiskMB is the size of the small disk the data dir is mounted on;
+	// DataDisk is its kind: "tmpfs" (default: no fsync cost) or "ext4" (a
+	// loop-mounted file on the machine's disk, so every commit pays a real fsync).
 	DataDiskMB int
+	DataDisk   string
 	Mistakes   Rates
 	// LabelWait is how long a packer waits for a label before asking for a reprint.
 	LabelWait time.Duration
@@ -101,6 +104,7 @@ type runner struct {
 	mgr     *API
 	dataDir string
 	disk    string // how the small data disk was made
+	mounted bool
 
 	feedSeq  atomic.Uint64
 	up       atomic.Bool
@@ -215,14 +219,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}()
 
-	// The data disk: a small tmpfs, so it can be filled.
+	// The data disk: small, so it can be filled.
 	r.dataDir = filepath.Join(opts.WorkDir, "data")
 	_ = os.MkdirAll(r.dataDir, 0o755)
-	if err := syscall.Mount("tmpfs", r.dataDir, "tmpfs", 0, fmt.Sprintf("size=%dm,mode=0750", opts.DataDiskMB)); err == nil {
-		r.disk = fmt.Sprintf("tmpfs of %d MB mounted on the data dir", opts.DataDiskMB)
-		cleanups = append(cleanups, func() { _ = syscall.Unmount(r.dataDir, syscall.MNT_DETACH) })
+	unmount, err := r.mountDataDisk(ctx)
+	if err == nil {
+		r.mounted = true
+		cleanups = append(cleanups, unmount)
 	} else {
-		r.disk = "not filled: mounting a tmpfs was not permitted (" + err.Error() + ")"
+		r.disk = "not filled: " + err.Error()
 	}
 
 	b, err := StartBroker(filepath.Join(opts.WorkDir, "broker"), BrokerOptions{})
@@ -563,4 +568,35 @@ func (r *runner) people(ctx context.Context, base, sock string, ptys []*Pty) ([]
 		docks = append(docks, &station{id: id, op: op, via: "http", screen: api, r: rand.New(rand.NewPCG(r.opts.Seed, uint64(1000+i))), run: r})
 	}
 	return stations, docks, feed, nil
+}
+
+// mountDataDisk mounts a small tmpfs, or an ext4 image through a loop device,
+// on the data dir.
+func (r *runner) mountDataDisk(ctx context.Context) (func(), error) {
+	mb := r.opts.DataDiskMB
+	if r.opts.DataDisk == "ext4" {
+		img := filepath.Join(r.opts.WorkDir, "data.img")
+		f, err := os.Create(img)
+		if err != nil {
+			return nil, fmt.Errorf("make the disk image: %w", err)
+		}
+		err = f.Truncate(int64(mb) << 20)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("size the disk image: %w", err)
+		}
+		if out, err := exec.CommandContext(ctx, "mkfs.ext4", "-q", "-F", "-m", "0", img).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("mkfs.ext4: %w: %s", err, out)
+		}
+		if out, err := exec.CommandContext(ctx, "mount", "-o", "loop", img, r.dataDir).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("mounting a loop device was not permitted: %w: %s", err, out)
+		}
+		r.disk = fmt.Sprintf("ext4 file system of %d MB in a file on the machine's disk, loop-mounted on the data dir", mb)
+		return func() { _ = exec.Command("umount", "-d", "-l", r.dataDir).Run() }, nil
+	}
+	if err := syscall.Mount("tmpfs", r.dataDir, "tmpfs", 0, fmt.Sprintf("size=%dm,mode=0750", mb)); err != nil {
+		return nil, fmt.Errorf("mounting a tmpfs was not permitted (%w)", err)
+	}
+	r.disk = fmt.Sprintf("tmpfs of %d MB mounted on the data dir", mb)
+	return func() { _ = syscall.Unmount(r.dataDir, syscall.MNT_DETACH) }, nil
 }

@@ -31,15 +31,16 @@ func main() {
 	binary := flag.String("binary", "", "the dockhand binary (default: build one)")
 	orders := flag.Int("orders", 0, "override the number of orders")
 	feedFor := flag.Duration("feed-for", 0, "override how long the orders take to arrive")
+	disk := flag.String("disk", "tmpfs", "the data disk: tmpfs, or ext4 (a loop-mounted file: real fsync cost)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := run(*short, *out, *work, *binary, *orders, *feedFor, log); err != nil {
+	if err := run(*short, *out, *work, *binary, *orders, *feedFor, *disk, log); err != nil {
 		fmt.Fprintln(os.Stderr, "peakday:", err)
 		os.Exit(1)
 	}
 }
 
-func run(short bool, out, work, binary string, orders int, feedFor time.Duration, log *slog.Logger) error {
+func run(short bool, out, work, binary string, orders int, feedFor time.Duration, disk string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if work == "" {
@@ -70,6 +71,7 @@ func run(short bool, out, work, binary string, orders int, feedFor time.Duration
 		opts.Binary = abs
 	}
 	opts.Log = log
+	opts.DataDisk = disk
 	start := time.Now()
 	res, err := peakday.Run(ctx, opts)
 	if err != nil {
