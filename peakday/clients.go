@@ -269,5 +269,3 @@ func GetHealth(ctx context.Context, hc *http.Client, base string) (Health, error
 	}
 	return h, nil
 }
-
-func trimNext(s string) string { return strings.TrimPrefix(s, "scan_") }

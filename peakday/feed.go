@@ -134,12 +134,6 @@ func (w *world) byID(id string) *order {
 	return w.orders[id]
 }
 
-func (w *world) lookupWaybill(no string) *order {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.byWaybill[no]
-}
-
 func (w *world) all() []*order {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -108,8 +108,6 @@ type runner struct {
 
 	feedSeq  atomic.Uint64
 	up       atomic.Bool
-	upCh     chan struct{}
-	upMu     sync.Mutex
 	parcels  chan *order
 	printers map[string]*Printer
 
