@@ -207,6 +207,7 @@ func benchStations(b *testing.B, n int, opts Options) {
 	left.Store(int64(b.N))
 	lat := make([][]time.Duration, n)
 	var wg sync.WaitGroup
+	c0, steps0 := e.s.GroupStats()
 	b.ResetTimer()
 	for i := range n {
 		wg.Add(1)
@@ -228,8 +229,8 @@ func benchStations(b *testing.B, n int, opts Options) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verdicts/s")
-	if c, steps := e.s.GroupStats(); c > 0 && !opts.BoltBatch {
-		b.ReportMetric(float64(steps)/float64(c), "steps/commit")
+	if c, steps := e.s.GroupStats(); c > c0 && !opts.BoltBatch {
+		b.ReportMetric(float64(steps-steps0)/float64(c-c0), "steps/commit")
 	}
 	report(b, slices.Concat(lat...))
 }
