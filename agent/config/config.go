@@ -25,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dockhand/dockhand/drivers/label"
+	"github.com/dockhand/dockhand/drivers/transport"
 )
 
 // Config is the whole configuration file.
@@ -400,6 +401,8 @@ func (c *Config) Validate() error {
 		printers[p.ID] = true
 		if !schemeOneOf(p.URL, "tcp", "serial", "usblp", "winspool", "file") {
 			bad(key+".url", "%q must be tcp://host:9100, serial:///dev/ttyUSB0?baud=9600, usblp:///dev/usb/lp0, winspool://Name or file:///path", p.URL)
+		} else if _, err := transport.ParseURL(p.URL); err != nil {
+			bad(key+".url", "%v", err)
 		}
 		if p.Model != "" {
 			if _, ok := label.ProfileFor(p.Model); !ok {

@@ -69,6 +69,7 @@ stations:
 			"line 16: stations[1].id", `already belongs to station PACK-01`}},
 		{"bad duration", "retention:\n  orders: 10m\n", []string{"line 2: retention.orders"}},
 		{"broker url", "hub:\n  broker: localhost\n", []string{"line 2: hub.broker"}},
+		{"printer option", "printers:\n  - id: p1\n    url: serial:///dev/ttyUSB0?baud_rate=9600\n", []string{"line 3: printers[0].url", "baud_rate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
