@@ -85,7 +85,7 @@ func TestCPIOWriterErrors(t *testing.T) {
 func fakeKernel(t *testing.T) *Kernel {
 	t.Helper()
 	dir := t.TempDir()
-	k := &Kernel{Package: "linux-image-test", Release: "6.1.0-test", Image: "vmlinuz", Dir: dir,
+	k := &Kernel{Format: kernelFormat, Package: "linux-image-test", Release: "6.1.0-test", Image: "vmlinuz", Dir: dir,
 		Modules: []Module{{Name: "usbcore", File: "usbcore.ko"}, {Name: "dummy_hcd", File: "dummy_hcd.ko", Params: "num=3"}}}
 	for _, f := range []string{"vmlinuz", "usbcore.ko", "dummy_hcd.ko"} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("content of "+f), 0o644); err != nil {
@@ -170,15 +170,16 @@ func TestLoadKernelManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(`{"package":"p","release":"r","image":"vmlinuz","modules":[{"name":"usbcore","file":"usbcore.ko"}]}`)
+	write(`{"format":2,"package":"p","release":"r","image":"vmlinuz","modules":[{"name":"usbcore","file":"usbcore.ko"}]}`)
 	got, err := loadKernel(k.Dir)
 	if err != nil || got.ImagePath() != filepath.Join(k.Dir, "vmlinuz") || len(got.Modules) != 1 {
 		t.Fatalf("loadKernel = %+v, %v", got, err)
 	}
 	for _, bad := range []string{
-		`{"image":"vmlinuz","modules":[{"name":"x","file":"missing.ko"}]}`,
-		`{"image":"../vmlinuz"}`,
-		`{"image":""}`,
+		`{"format":2,"image":"vmlinuz","modules":[{"name":"x","file":"missing.ko"}]}`,
+		`{"format":2,"image":"../vmlinuz"}`,
+		`{"format":2,"image":""}`,
+		`{"format":1,"image":"vmlinuz"}`,
 		`not json`,
 	} {
 		write(bad)

@@ -46,6 +46,9 @@ func guestMain(m *testing.M) {
 	})
 	start := time.Now()
 	r, err := setupGuest()
+	if up, err := os.ReadFile("/proc/uptime"); err == nil {
+		fmt.Printf("usbvm: guest up %ss at init start\n", strings.Fields(string(up))[0])
+	}
 	if err != nil {
 		fmt.Printf("%s%v\n", setupMarker, err)
 		dumpKernelLog(40)

@@ -46,9 +46,10 @@ type Module struct {
 
 // Kernel is an unpacked Debian kernel reduced to what the VM needs.
 type Kernel struct {
+	Format  int      `json:"format"`  // kernelFormat; older caches are prepared again
 	Package string   `json:"package"` // e.g. linux-image-6.1.0-56-amd64
 	Release string   `json:"release"` // e.g. 6.1.0-56-amd64
-	Image   string   `json:"image"`   // base name of the bzImage inside Dir
+	Image   string   `json:"image"`   // base name of the kernel to boot inside Dir: vmlinux (ELF, PVH) or the bzImage
 	Modules []Module `json:"modules"` // dependencies first
 	Dir     string   `json:"-"`
 }
@@ -70,7 +71,10 @@ func DefaultCacheDir() (string, error) {
 	return filepath.Join(d, "dockhand-usbvm"), nil
 }
 
-const kernelManifest = "kernel.json"
+const (
+	kernelManifest = "kernel.json"
+	kernelFormat   = 2 // 2: the decompressed vmlinux is kept when it can be booted directly
+)
 
 // PrepareKernel returns the kernel prepared under cacheDir, fetching it first if needed:
 // it resolves linux-image-amd64 to the current kernel package, downloads it with
@@ -112,10 +116,11 @@ func PrepareKernel(ctx context.Context, cacheDir string, logf func(format string
 		return nil, fmt.Errorf("prepare kernel: dpkg-deb -x %s: %w: %s", filepath.Base(deb), err, bytes.TrimSpace(out))
 	}
 	staged := filepath.Join(work, "kernel")
-	k, err := stageKernel(tree, staged, pkg)
+	k, err := stageKernel(ctx, tree, staged, pkg, logf)
 	if err != nil {
 		return nil, err
 	}
+	os.RemoveAll(final) // an older format
 	if err := os.Rename(staged, final); err != nil {
 		// Another test process may have won the race; use its copy if it is complete.
 		if k2, err2 := loadKernel(final); err2 == nil {
@@ -136,6 +141,9 @@ func loadKernel(dir string) (*Kernel, error) {
 	var k Kernel
 	if err := json.Unmarshal(b, &k); err != nil {
 		return nil, fmt.Errorf("load kernel manifest: %w", err)
+	}
+	if k.Format != kernelFormat {
+		return nil, fmt.Errorf("load kernel manifest: format %d, want %d", k.Format, kernelFormat)
 	}
 	k.Dir = dir
 	files := []string{k.Image}
@@ -205,7 +213,7 @@ func downloadPackage(ctx context.Context, cacheDir, pkg string, logf func(string
 
 // stageKernel copies the kernel image and the needed modules from an unpacked package tree
 // into dir and writes the manifest.
-func stageKernel(tree, dir, pkg string) (*Kernel, error) {
+func stageKernel(ctx context.Context, tree, dir, pkg string, logf func(string, ...any)) (*Kernel, error) {
 	rels, err := filepath.Glob(filepath.Join(tree, "lib/modules/*"))
 	if err != nil || len(rels) != 1 {
 		return nil, fmt.Errorf("stage kernel: want one lib/modules/<release> in %s, found %d", pkg, len(rels))
@@ -259,9 +267,13 @@ func stageKernel(tree, dir, pkg string) (*Kernel, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("stage kernel: %w", err)
 	}
-	k := &Kernel{Package: pkg, Release: release, Image: "vmlinuz", Dir: dir}
-	if err := copyFile(image, filepath.Join(dir, k.Image)); err != nil {
-		return nil, fmt.Errorf("stage kernel: %w", err)
+	k := &Kernel{Format: kernelFormat, Package: pkg, Release: release, Image: "vmlinux", Dir: dir}
+	if err := extractVMLinux(ctx, image, filepath.Join(dir, k.Image)); err != nil {
+		logf("usbvm: booting the compressed kernel, which is slower: %v", err)
+		k.Image = "vmlinuz"
+		if err := copyFile(image, filepath.Join(dir, k.Image)); err != nil {
+			return nil, fmt.Errorf("stage kernel: %w", err)
+		}
 	}
 	for _, m := range order {
 		m.File = m.Name + ".ko"

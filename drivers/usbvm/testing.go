@@ -28,7 +28,8 @@ func Main(m *testing.M) {
 
 // Options tune RunTests.
 type Options struct {
-	// Run selects the guest tests (a -test.run pattern); "^TestGuest" if empty.
+	// Run selects the guest tests (a -test.run pattern); "^TestGuest" if empty. The
+	// environment variable DOCKHAND_USBVM_RUN overrides it.
 	Run string
 	// Dir is the package to build and boot; the current directory (the package under
 	// test) if empty.
@@ -50,6 +51,9 @@ func RunTests(t *testing.T, opt Options) {
 	t.Helper()
 	if InGuest() {
 		t.Skip("usbvm: RunTests does nothing inside the VM")
+	}
+	if r := os.Getenv("DOCKHAND_USBVM_RUN"); r != "" {
+		opt.Run = r // run chosen guest tests alone, e.g. DOCKHAND_USBVM_RUN=USBLPUnplug
 	}
 	if opt.Run == "" {
 		opt.Run = "^TestGuest"
@@ -81,7 +85,7 @@ func RunTests(t *testing.T, opt Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("usbvm: kernel %s, initramfs %s, prepared in %v", k.Release, filepath.Base(img), time.Since(start).Round(time.Millisecond))
+	t.Logf("usbvm: kernel %s (%s), initramfs %s, prepared in %v", k.Release, k.Image, filepath.Base(img), time.Since(start).Round(time.Millisecond))
 
 	res, err := Boot(ctx, BootConfig{
 		Kernel:    k,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -78,10 +79,10 @@ func Boot(ctx context.Context, cfg BootConfig) (*BootResult, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = cfg.Watchdog + 60*time.Second
 	}
-	appendLine := strings.Join(append([]string{
-		"console=ttyS0", "panic=-1", "quiet",
-		envGuest + "=1", envWatchdog + "=" + cfg.Watchdog.String(),
-		"--"}, cfg.InitArgs...), " ")
+	kargs := []string{"console=ttyS0", "panic=-1", "quiet"}
+	kargs = append(kargs, strings.Fields(os.Getenv("DOCKHAND_USBVM_KERNEL_ARGS"))...)
+	kargs = append(kargs, envGuest+"=1", envWatchdog+"="+cfg.Watchdog.String(), "--")
+	appendLine := strings.Join(append(kargs, cfg.InitArgs...), " ")
 	args := []string{
 		"-accel", "tcg",
 		"-nographic", "-no-reboot",
