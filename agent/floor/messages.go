@@ -140,6 +140,11 @@ func msgItemsDone(o *wire.Order) Message {
 	return m("商品已齐 ✓ 请贴面单,再扫面单条码", "All items scanned ✓ stick the waybill label on, then scan it")
 }
 
+func msgExpired(l *wire.Line, date string) Message {
+	return m(fmt.Sprintf("这件 %s 已过期 (有效期至 %s) — 拿走,换一件", l.Name, date),
+		fmt.Sprintf("This %s is past its expiry date (%s) — take it out, use another one", l.Name, date))
+}
+
 func msgIncomplete(expected string) Message {
 	return m("还有商品没扫 — 应扫: "+expected, "Items still missing — expected: "+expected)
 }

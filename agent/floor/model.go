@@ -33,11 +33,11 @@ const (
 	ReasonAlreadyPicked   = "already_picked"   // the order was picked before
 	ReasonNotVerified     = "not_verified"     // handover of a parcel never verified
 	ReasonHandedOver      = "already_handed_over"
-	ReasonNoSession       = "no_session"      // an action that needs an open order
-	ReasonHasBarcode      = "has_barcode"     // confirm asked for a line that has a barcode
-	ReasonWrongLocation   = "wrong_location"  // pick: item from another bin than scanned
-	ReasonBadRequest      = "bad_request"     // an action's input is incomplete
-	ReasonUnreadable      = "unreadable_code" // the code is a broken GTIN/GS1 string
+	ReasonNoSession       = "no_session"     // an action that needs an open order
+	ReasonHasBarcode      = "has_barcode"    // confirm asked for a line that has a barcode
+	ReasonWrongLocation   = "wrong_location" // pick: item from another bin than scanned
+	ReasonBadRequest      = "bad_request"    // an action's input is incomplete
+	ReasonExpired         = "expired"        // the unit's GS1 expiry date (AI 17) has passed
 )
 
 // contractReason reports whether r may go into a pack.rejected event.

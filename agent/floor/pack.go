@@ -248,6 +248,14 @@ func (t *txn) accept(s *Session, rec *store.OrderRecord, i int, c codes.Code, co
 	} else {
 		batch = l.Batch
 	}
+	if c.GS1 != nil && c.GS1.Expiry != nil {
+		// Good through the whole expiry day, in the warehouse's time.
+		if end := c.GS1.Expiry.Time(t.now.Location()).AddDate(0, 0, 1); !t.now.Before(end) {
+			lv := lineView(l, s)
+			v.Line = &lv
+			return t.reject(o, ReasonExpired, step, code, msgExpired(l, c.GS1.Expiry.String()))
+		}
+	}
 	if s.Mode == ModePick && l.Location != "" && s.Location != l.Location {
 		lv := lineView(l, s)
 		v.Line = &lv

@@ -46,7 +46,7 @@ func TestPackHappyPath(t *testing.T) {
 	if v.Line == nil || v.Line.Scanned != 1 || v.Line.Done || v.Next != StepItems {
 		t.Fatalf("first unit: %+v", v.Line)
 	}
-	v = r.scan("PACK-01", "]C101"+"0"+eanMiHu+"10B1"+gs+"17270630", "")
+	v = r.scan("PACK-01", "]C101"+"0"+eanMiHu+"10B1"+gs+"17260128", "") // good through today
 	if !v.Line.Done {
 		t.Fatalf("second unit: %+v", v.Line)
 	}
@@ -156,6 +156,7 @@ func TestRejects(t *testing.T) {
 		{"over quantity", nil, []string{"SF1", eanMiHu, eanMiHu, eanMiHu}, wire.ReasonOverQuantity, true, "已扫够 2 件"},
 		{"batch on hold", func(r *rig) { r.hold("H-2", "SL-BP-0031", "B20251102") },
 			[]string{"SF2", "]C10106958841200315" + "10B20251102"}, wire.ReasonOnHold, true, "批次 B20251102"},
+		{"expired unit", nil, []string{"SF1", "]C1010" + eanMiHu + "17260127"}, ReasonExpired, false, "已过期 (有效期至 2026-01-27)"},
 		{"waybill before items", nil, []string{"SF1", eanMiHu, "SF1"}, ReasonIncomplete, false, "还有商品没扫"},
 		{"waybill mismatch", nil, []string{"SF2", eanBrake, "SF1460000000999"}, wire.ReasonWaybillMismatch, true, "面单不对"},
 		{"other order's waybill as label", nil, []string{"SF2", eanBrake, "SF1"}, wire.ReasonWaybillMismatch, true, "本单面单是 SF2"},
