@@ -226,3 +226,17 @@ func TestExpiryTime(t *testing.T) {
 		t.Fatalf("expiry = %v, want %v", got, want)
 	}
 }
+
+func TestShortGTINAndNames(t *testing.T) {
+	if got := ShortGTIN("06971234567888"); got != "6971234567888" {
+		t.Errorf("ShortGTIN = %s", got)
+	}
+	if got := ShortGTIN("16971234560015"); got != "16971234560015" {
+		t.Errorf("ShortGTIN of a case code = %s", got)
+	}
+	for aim, want := range map[string]string{"]C1": "GS1-128", "]E0": "EAN-13/UPC-A", "": "unknown", "]z0": "]z0"} {
+		if got := SymbologyName(aim); got != want {
+			t.Errorf("SymbologyName(%q) = %q, want %q", aim, got, want)
+		}
+	}
+}
