@@ -2,12 +2,14 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/dockhand/dockhand/agent/people"
+	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/sync/wire"
 	"github.com/dockhand/dockhand/ui/live"
 )
@@ -402,7 +404,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	png, err := s.opts.Printing.Preview(r.Context(), r.PathValue("order"))
 	if err != nil {
-		s.fail(w, err)
+		s.printFail(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
@@ -446,11 +448,27 @@ func (s *Server) reprint(w http.ResponseWriter, r *http.Request) {
 	job, err := s.opts.Printing.Reprint(r.Context(), ReprintInput{OrderID: req.OrderID, Station: stationOf(ss),
 		Reason: req.Reason, AuthorizedBy: mgr.Code, Operator: ss.Operator})
 	if err != nil {
-		s.fail(w, err)
+		s.printFail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "job_id": job, "authorized_by": mgr.Code,
 		"msg_zh": "已补打,授权人 " + mgr.Name, "msg_en": "reprinted, authorised by " + mgr.Name})
+}
+
+// printFail answers a printing error: the printing side words its errors for the
+// floor (printer offline, paper out, no font), so they are shown as they are.
+func (s *Server) printFail(w http.ResponseWriter, err error) {
+	var fe *FloorError
+	if _, ok := people.IsPeopleError(err); ok || errors.As(err, &fe) || store.IsDiskFull(err) || errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
+			writeErr(w, http.StatusNotFound, "not_found", "没有这一单", "no such order")
+			return
+		}
+		s.fail(w, err)
+		return
+	}
+	s.log.Warn("printing refused", "err", err)
+	writeErr(w, http.StatusServiceUnavailable, "print_failed", "打印失败:"+err.Error(), "printing failed: "+err.Error())
 }
 
 // ---- operators ----

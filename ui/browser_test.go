@@ -216,10 +216,46 @@ func TestBrowser(t *testing.T) {
 		waitJS(t, ctx, "offline banner with the queued scan", textOf("#offline")+`.includes('排队 1')`)
 		e.gate.Store(0)
 		waitJS(t, ctx, "queued scan applied", textOf("#next")+`.includes('再扫一次面单')`)
-		waitJS(t, ctx, "feedback gone", `document.querySelector('#flash').hidden`)
+		waitJS(t, ctx, "feedback gone", `!document.querySelector('#flash') || document.querySelector('#flash').hidden`)
 		do(t, ctx, chromedp.Click("#langbtn"))
 		waitJS(t, ctx, "English", textOf("#bar")+`.includes('Sign out')`)
 		do(t, ctx, chromedp.Click("#langbtn"))
+	})
+
+	t.Run("temp scans parcels out into a cage", func(t *testing.T) {
+		ctx := tab(t, b, 360, 640)
+		do(t, ctx, chromedp.Navigate(base+"/signin"), chromedp.WaitVisible("#badge"), chromedp.SendKeys("#badge", "BADGE-T1\r"))
+		waitJS(t, ctx, "temp home", `!!document.querySelector('#go-handover')`)
+		do(t, ctx, chromedp.Click("#go-handover"), chromedp.WaitVisible("#cage"))
+		if js[bool](t, ctx, `!!document.querySelector('#closecage')`) {
+			t.Fatal("a temp must not see the close-cage button")
+		}
+		do(t, ctx, chromedp.SendKeys("#cage", "CAGE-ZTO-1"), chromedp.Click("#opencage"))
+		waitJS(t, ctx, "cage open", textOf("#verdict")+`.includes('CAGE-ZTO-1')`)
+		do(t, ctx, chromedp.Focus("#scan"))
+		wedge(t, ctx, "ZT1000000001")
+		waitJS(t, ctx, "counted", textOf("#count")+`.includes('1')`)
+		waitJS(t, ctx, "feedback gone", `!document.querySelector('#flash') || document.querySelector('#flash').hidden`)
+		shot(t, ctx, "pda-handover-360x640", 360, 640)
+	})
+
+	t.Run("picker walks the pick list", func(t *testing.T) {
+		ctx := tab(t, b, 360, 640)
+		signInPage(t, ctx, base, "P1", "2222", "")
+		waitJS(t, ctx, "picker home", `!!document.querySelector('#go-pick')`)
+		do(t, ctx, chromedp.Click("#go-pick"))
+		waitJS(t, ctx, "pick list, urgent first", `(() => { const c = document.querySelector('#picklist .card'); return c && c.textContent.includes('O-2') && c.textContent.includes('加急'); })()`)
+		do(t, ctx, chromedp.Click("#picklist .card button"))
+		waitJS(t, ctx, "go to the bin", textOf("#next")+`.includes('C-01-1-01')`)
+		shot(t, ctx, "pda-pick-360x640", 360, 640)
+		do(t, ctx, chromedp.Focus("#scan"))
+		wedge(t, ctx, "C-01-1-01")
+		waitJS(t, ctx, "at the bin", textOf("#next")+`.includes('商品')`)
+		wedge(t, ctx, "6970000000019")
+		waitJS(t, ctx, "picked", `document.querySelector('#verdict').classList.contains('done')`)
+		if countType(events(t, e.st), wire.EventPickCompleted) != 1 {
+			t.Fatal("pick.completed missing")
+		}
 	})
 
 	t.Run("manager acknowledges an urgent popup", func(t *testing.T) {
@@ -283,7 +319,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("after resume the page got %d messages, want exactly %d", got-before, 2)
 		}
 		// Reprint: a wrong manager PIN is refused, the right one prints.
-		waitJS(t, ctx, "feedback gone", `document.querySelector('#flash').hidden`)
+		waitJS(t, ctx, "feedback gone", `!document.querySelector('#flash') || document.querySelector('#flash').hidden`)
 		do(t, ctx, chromedp.Click("#reprint"), chromedp.WaitVisible("#rp-modal"))
 		do(t, ctx, chromedp.SendKeys("#rp-reason", "面单卡纸"), chromedp.SendKeys("#rp-code", "M1"), chromedp.SendKeys("#rp-pin", "1234"), chromedp.Click("#rp-ok"))
 		waitJS(t, ctx, "wrong PIN", textOf("#rp-err")+`.includes('还可尝试')`)

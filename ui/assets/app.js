@@ -416,7 +416,7 @@ async function pump() {
         const d = r.data || {}, pv = S.verdict || {};
         showVerdict({ok: false, msg_zh: d.msg_zh, msg_en: d.msg_en, next: pv.next, lines: pv.lines, order_id: pv.order_id}, true);
       }
-      if (S.view === 'pick' && r.data && r.data.done) loadPickList();
+      if (S.view === 'pick' && (item.body.kind === 'pick_start' || r.data && r.data.done)) loadPickList();
     }
   } finally {
     pumping = false;
