@@ -59,14 +59,14 @@ func (k *Kernel) ImagePath() string { return filepath.Join(k.Dir, k.Image) }
 
 // DefaultCacheDir is where the kernel and built initramfs images are kept between runs:
 // $DOCKHAND_USBVM_CACHE if set, else dockhand-usbvm under the user's cache directory
-// ($XDG_CACHE_HOME or ~/.cache).
+// ($XDG_CACHE_HOME or ~/.cache), else under the temporary directory.
 func DefaultCacheDir() (string, error) {
 	if d := os.Getenv("DOCKHAND_USBVM_CACHE"); d != "" {
 		return d, nil
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("find cache directory: %w", err)
+		d = os.TempDir() // no $HOME, as under some CI runners
 	}
 	return filepath.Join(d, "dockhand-usbvm"), nil
 }
