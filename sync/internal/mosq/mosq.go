@@ -184,6 +184,7 @@ func (b *Broker) start() error {
 	b.mu.Unlock()
 	cmd := exec.Command(Binary, "-c", b.conf)
 	cmd.Stdout, cmd.Stderr = out, out
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", Binary, err)
 	}
