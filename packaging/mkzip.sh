@@ -19,7 +19,10 @@ dir="$tmp/dockhand-$version-windows-amd64"
 mkdir -p "$dir"
 cp "$exe" "$dir/dockhand.exe"
 sed 's/$/\r/' "$here/windows/README-windows.txt" >"$dir/README-windows.txt"
-sed 's/$/\r/' "$here/dockhand.example.yaml" >"$dir/dockhand.example.yaml"
+# The example's Linux paths become their Windows places.
+sed -e 's|^data_dir: /var/lib/dockhand|data_dir: C:\\ProgramData\\Dockhand|' \
+	-e 's|/etc/dockhand/|C:\\ProgramData\\Dockhand\\|g' \
+	-e 's/$/\r/' "$here/dockhand.example.yaml" >"$dir/dockhand.example.yaml"
 find "$tmp" -exec env TZ=UTC touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 mkdir -p "$out"

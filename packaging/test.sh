@@ -84,6 +84,10 @@ out=$("$DIST_DIR/linux-amd64/dockhand" version)
 grep -q -- "$version" <<<"$out" && grep -q "$commit" <<<"$out" || fail "version prints '$out', want $version and $commit"
 echo "  $out"
 
+step "Windows service code compiles and vets for Windows"
+GOOS=windows $GO vet ./agent/service/ || fail "agent/service does not vet for Windows"
+GOOS=windows $GO test -c -o /dev/null ./agent/service/ || fail "agent/service tests do not compile for Windows"
+
 step "Windows zip"
 zip="$DIST_DIR/dockhand-$version-windows-amd64.zip"
 listing=$(unzip -Z1 "$zip")
@@ -91,6 +95,8 @@ for f in dockhand.exe README-windows.txt dockhand.example.yaml; do
 	grep -qx "dockhand-$version-windows-amd64/$f" <<<"$listing" || fail "$zip lacks $f"
 done
 unzip -p "$zip" "dockhand-$version-windows-amd64/README-windows.txt" | head -1 | grep -q $'\r$' || fail "README-windows.txt lacks CRLF line ends"
+unzip -p "$zip" "dockhand-$version-windows-amd64/dockhand.example.yaml" | grep -q '^data_dir: C:\\ProgramData\\Dockhand' ||
+	fail "the Windows example config does not keep its data in C:\ProgramData\Dockhand"
 cmp <(unzip -p "$zip" "dockhand-$version-windows-amd64/dockhand.exe") "$DIST_DIR/windows-amd64/dockhand.exe" || fail "zip holds another dockhand.exe"
 (cd "$DIST_DIR" && sha256sum -c --quiet SHA256SUMS) || fail "SHA256SUMS does not match"
 
