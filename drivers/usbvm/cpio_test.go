@@ -3,6 +3,7 @@ package usbvm
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -86,7 +87,7 @@ func fakeKernel(t *testing.T) *Kernel {
 	t.Helper()
 	dir := t.TempDir()
 	k := &Kernel{Format: kernelFormat, Package: "linux-image-test", Release: "6.1.0-test", Image: "vmlinuz", Dir: dir,
-		Modules: []Module{{Name: "usbcore", File: "usbcore.ko"}, {Name: "dummy_hcd", File: "dummy_hcd.ko", Params: "num=3"}}}
+		Modules: []Module{{Name: "usbcore", File: "usbcore.ko"}, {Name: "dummy_hcd", File: "dummy_hcd.ko", Params: "num=9"}}}
 	for _, f := range []string{"vmlinuz", "usbcore.ko", "dummy_hcd.ko"} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("content of "+f), 0o644); err != nil {
 			t.Fatal(err)
@@ -119,7 +120,7 @@ func TestWriteInitramfs(t *testing.T) {
 			t.Errorf("initramfs lacks %s:\n%s", want, list)
 		}
 	}
-	if got := cpioTool(t, archive, "-i", "--to-stdout", "lib/modules/usbvm/load.order"); got != "usbcore.ko \ndummy_hcd.ko num=3\n" {
+	if got := cpioTool(t, archive, "-i", "--to-stdout", "lib/modules/usbvm/load.order"); got != "usbcore.ko \ndummy_hcd.ko num=9\n" {
 		t.Errorf("load.order = %q", got)
 	}
 	if got := cpioTool(t, archive, "-i", "--to-stdout", "init"); got != "#!init" {
@@ -170,13 +171,24 @@ func TestLoadKernelManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(`{"format":2,"package":"p","release":"r","image":"vmlinuz","modules":[{"name":"usbcore","file":"usbcore.ko"}]}`)
+	var mods []string
+	for _, w := range WantedModules {
+		os.WriteFile(filepath.Join(k.Dir, w.Name+".ko"), nil, 0o644)
+		mods = append(mods, fmt.Sprintf(`{"name":%q,"file":"%s.ko","params":"stale=1"}`, w.Name, w.Name))
+	}
+	write(`{"format":2,"package":"p","release":"r","image":"vmlinuz","modules":[` + strings.Join(mods, ",") + `]}`)
 	got, err := loadKernel(k.Dir)
-	if err != nil || got.ImagePath() != filepath.Join(k.Dir, "vmlinuz") || len(got.Modules) != 1 {
+	if err != nil || got.ImagePath() != filepath.Join(k.Dir, "vmlinuz") || len(got.Modules) != len(WantedModules) {
 		t.Fatalf("loadKernel = %+v, %v", got, err)
+	}
+	for i, m := range got.Modules {
+		if m.Params != WantedModules[i].Params {
+			t.Errorf("module %s has params %q, want today's %q", m.Name, m.Params, WantedModules[i].Params)
+		}
 	}
 	for _, bad := range []string{
 		`{"format":2,"image":"vmlinuz","modules":[{"name":"x","file":"missing.ko"}]}`,
+		`{"format":2,"image":"vmlinuz","modules":[{"name":"usbcore","file":"usbcore.ko"}]}`, // wanted modules missing
 		`{"format":2,"image":"../vmlinuz"}`,
 		`{"format":2,"image":""}`,
 		`{"format":1,"image":"vmlinuz"}`,

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ type Gadget struct {
 	GadgetSpec
 	dir          string
 	hasFunctions bool
+	printerNode  string // the /dev/g_printerN made when a printer function was last bound
 }
 
 // CreateGadget builds (but does not plug) a gadget from spec under configfs.
@@ -116,8 +118,31 @@ func (g *Gadget) Plug() error {
 			return err
 		}
 	}
+	// The printer function makes its /dev/g_printerN when bound, numbered by creation
+	// order among printer functions alive: the node that appears is this gadget's.
+	before, _ := filepath.Glob("/dev/g_printer*")
 	if err := os.WriteFile(filepath.Join(g.dir, "UDC"), []byte(g.UDC), 0); err != nil {
 		return fmt.Errorf("plug %s into %s: %w", g.Name, g.UDC, err)
+	}
+	after, _ := filepath.Glob("/dev/g_printer*")
+	g.printerNode = ""
+	for _, n := range after {
+		if !slices.Contains(before, n) {
+			g.printerNode = n
+		}
+	}
+	return nil
+}
+
+// Remove unplugs the gadget and deletes it from configfs.
+func (g *Gadget) Remove() error {
+	if err := g.Unplug(); err != nil {
+		return err
+	}
+	for _, d := range []string{"configs/c.1/strings/0x409", "configs/c.1", "strings/0x409", ""} {
+		if err := os.Remove(filepath.Join(g.dir, d)); err != nil {
+			return fmt.Errorf("remove gadget %s: %w", g.Name, err)
+		}
 	}
 	return nil
 }
@@ -128,6 +153,7 @@ func (g *Gadget) Unplug() error {
 	if err := os.WriteFile(filepath.Join(g.dir, "UDC"), []byte("\n"), 0); err != nil {
 		return fmt.Errorf("unplug %s: %w", g.Name, err)
 	}
+	g.printerNode = ""
 	// A real device loses its buffers with its cable. The kernel's printer function does
 	// not: after a re-bind it hands stale, zero-filled requests to the gadget side. Removing
 	// the functions resets that, as pulling the cable resets a printer's USB interface.
@@ -135,14 +161,14 @@ func (g *Gadget) Unplug() error {
 }
 
 // HostDevice returns the sysfs directory of the host-side USB device with the gadget's
-// VID:PID, or "" if the host does not see it.
+// VID:PID and serial number, or "" if the host does not see it.
 func (g *Gadget) HostDevice() (string, error) {
-	return FindUSBDevice(g.VID, g.PID)
+	return FindUSBDevice(g.VID, g.PID, g.Serial)
 }
 
-// FindUSBDevice returns the sysfs directory of the first USB device with vid:pid, or ""
-// if there is none.
-func FindUSBDevice(vid, pid uint16) (string, error) {
+// FindUSBDevice returns the sysfs directory of the first USB device with vid:pid (and
+// serial number, unless serial is empty), or "" if there is none.
+func FindUSBDevice(vid, pid uint16, serial string) (string, error) {
 	devs, err := filepath.Glob("/sys/bus/usb/devices/*")
 	if err != nil {
 		return "", fmt.Errorf("find USB device %04x:%04x: %w", vid, pid, err)
@@ -152,6 +178,12 @@ func FindUSBDevice(vid, pid uint16) (string, error) {
 		p, err2 := os.ReadFile(filepath.Join(d, "idProduct"))
 		if err1 != nil || err2 != nil {
 			continue // an interface, or a device going away
+		}
+		if serial != "" {
+			sn, err := os.ReadFile(filepath.Join(d, "serial"))
+			if err != nil || strings.TrimSpace(string(sn)) != serial {
+				continue
+			}
 		}
 		if strings.TrimSpace(string(v)) == fmt.Sprintf("%04x", vid) && strings.TrimSpace(string(p)) == fmt.Sprintf("%04x", pid) {
 			real, err := filepath.EvalSymlinks(d)
@@ -274,11 +306,10 @@ func (g *Gadget) FunctionNode() (string, error) {
 		}
 		return nodes[0], nil
 	case "printer":
-		nodes, err := filepath.Glob("/dev/g_printer*")
-		if err != nil || len(nodes) != 1 {
-			return "", fmt.Errorf("gadget %s printer node: want one /dev/g_printer*, found %v", g.Name, nodes)
+		if g.printerNode == "" {
+			return "", fmt.Errorf("gadget %s has no printer node: it is not plugged in", g.Name)
 		}
-		return nodes[0], nil
+		return g.printerNode, nil
 	}
 	return "", fmt.Errorf("gadget %s: no node for function kind %q", g.Name, f.Kind)
 }

@@ -20,9 +20,9 @@ import (
 const KernelMetaPackage = "linux-image-amd64"
 
 // WantedModules are the modules the guest loads, with their parameters, in the order the
-// guest should load them once their dependencies are in. dummy_hcd makes three UDCs so the
+// guest should load them once their dependencies are in. dummy_hcd makes four UDCs so the
 // printer, the serial scanner and the keyboard scanner are separate USB devices that can be
-// unplugged one at a time.
+// unplugged one at a time, with a port left for a second printer.
 var WantedModules = []Module{
 	{Name: "configfs"},
 	{Name: "evdev"},
@@ -34,7 +34,7 @@ var WantedModules = []Module{
 	{Name: "usb_f_printer"},
 	{Name: "usb_f_acm"},
 	{Name: "usb_f_hid"},
-	{Name: "dummy_hcd", Params: "num=3"},
+	{Name: "dummy_hcd", Params: "num=4"},
 }
 
 // Module is one kernel module file to load in the guest.
@@ -149,6 +149,19 @@ func loadKernel(dir string) (*Kernel, error) {
 	files := []string{k.Image}
 	for _, m := range k.Modules {
 		files = append(files, m.File)
+	}
+	// Parameters come from WantedModules as they are now; a module wanted since the
+	// kernel was prepared means preparing it again.
+	have := map[string]int{}
+	for i, m := range k.Modules {
+		have[m.Name] = i
+	}
+	for _, w := range WantedModules {
+		i, ok := have[w.Name]
+		if !ok {
+			return nil, fmt.Errorf("load kernel manifest: module %s is missing", w.Name)
+		}
+		k.Modules[i].Params = w.Params
 	}
 	for _, f := range files {
 		if f == "" || filepath.Base(f) != f {

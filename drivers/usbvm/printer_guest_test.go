@@ -333,3 +333,115 @@ func firstDiff(a, b []byte) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestGuestUSBLPSupervisorNewNode keeps a printer addressed by VID/PID/serial under the
+// transport's Supervisor while it is unplugged, an identical printer takes its node, and
+// it comes back at a new node: the supervisor goes offline, ignores the other printer,
+// and reconnects to the right one at /dev/usb/lp1.
+func TestGuestUSBLPSupervisorNewNode(t *testing.T) {
+	r := guest(t)
+	events := make(chan transport.Event, 32)
+	sup, err := transport.NewSupervisor(printerURL+"&serial=USBVM-PRN-1", transport.SupervisorOptions{
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, CheckInterval: 50 * time.Millisecond,
+		OnEvent: func(e transport.Event) {
+			select {
+			case events <- e:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("supervisor Run: %v", err)
+		}
+	}()
+	waitEvent := func(want transport.State) transport.Event {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case e := <-events:
+				if e.State == want {
+					return e
+				}
+			case <-timeout:
+				st, err := sup.State()
+				t.Fatalf("printer did not become %v within 10 s (now %v: %v)", want, st, err)
+			}
+		}
+	}
+	printJob := func(g *os.File, label string) {
+		t.Helper()
+		err := sup.Do(ctxT(t, 10*time.Second), func(p transport.Port) error {
+			_, err := p.Write([]byte(label))
+			return err
+		})
+		if err != nil {
+			t.Fatalf("Do: %v", err)
+		}
+		if got := readN(t, g, len(label), 5*time.Second); string(got) != label {
+			t.Fatalf("printer got %q, want %q", got, label)
+		}
+	}
+
+	first := waitEvent(transport.StateConnected)
+	g := openPrinterGadget(t, r)
+	printJob(g, "SIZE 76 mm, 130 mm\r\nCLS\r\nTEXT 10,10,\"3\",0,1,1,\"ONE\"\r\nPRINT 1\r\n")
+	g.Close()
+
+	if err := r.Printer.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	off := waitEvent(transport.StateOffline)
+	if !errors.Is(off.Err, transport.ErrDisconnected) && !errors.Is(off.Err, transport.ErrNotFound) && !errors.Is(off.Err, transport.ErrOffline) {
+		t.Errorf("offline because %v; want a disconnected or not-found printer", off.Err)
+	}
+	if err := sup.Do(ctxT(t, time.Second), func(transport.Port) error { return nil }); !errors.Is(err, transport.ErrOffline) {
+		t.Errorf("Do while unplugged = %v, want ErrOffline at once", err)
+	}
+
+	// An identical printer (other serial) is plugged in meanwhile and takes the node.
+	other, err := usbvm.CreateGadget(usbvm.SecondPrinterSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := other.Remove(); err != nil {
+			t.Errorf("remove second printer: %v", err)
+		}
+	}()
+	if err := other.Plug(); err != nil {
+		t.Fatal(err)
+	}
+	otherNode, err := other.WaitHostNode(ctxT(t, 10*time.Second), "usb/lp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Printer.Plug(); err != nil {
+		t.Fatal(err)
+	}
+	node, err := r.Printer.WaitHostNode(ctxT(t, 10*time.Second), "usb/lp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first printer was %s, now %s; the other printer took %s", first.Info.Address, node, otherNode)
+	if node == first.Info.Address {
+		t.Errorf("the re-plugged printer kept %s: this test needs it at a new node", node)
+	}
+	back := waitEvent(transport.StateConnected)
+	if back.Info.Address != node {
+		t.Errorf("supervisor reconnected to %s, want the re-plugged printer's %s (the other printer is %s)", back.Info.Address, node, otherNode)
+	}
+	if _, err := transport.FindUSBPrinter(transport.USBMatch{VID: usbvm.PrinterVID, PID: usbvm.PrinterPID}); !errors.Is(err, transport.ErrAmbiguous) {
+		t.Errorf("FindUSBPrinter without serial among two identical printers = %v, want ErrAmbiguous", err)
+	}
+	g2 := openPrinterGadget(t, r)
+	printJob(g2, "SIZE 76 mm, 130 mm\r\nCLS\r\nTEXT 10,10,\"3\",0,1,1,\"TWO\"\r\nPRINT 1\r\n")
+}

@@ -60,6 +60,14 @@ func PrinterSpec() GadgetSpec {
 	}
 }
 
+// SecondPrinterSpec is a printer identical to PrinterSpec but for its serial number,
+// on the spare UDC: two printers of one model on one bench.
+func SecondPrinterSpec() GadgetSpec {
+	s := PrinterSpec()
+	s.Name, s.UDC, s.Serial = "printer2", "dummy_udc.3", "USBVM-PRN-2"
+	return s
+}
+
 // SerialSpec is a barcode scanner in USB-serial (CDC-ACM) mode.
 func SerialSpec() GadgetSpec {
 	return GadgetSpec{
