@@ -379,3 +379,24 @@ func TestCancelWithoutSession(t *testing.T) {
 		t.Fatal("scan without a station accepted")
 	}
 }
+
+// TestInterceptAfterPrint: every item is in and the label printed, then the
+// buyer asks for a refund: the waybill scan must be refused.
+func TestInterceptAfterPrint(t *testing.T) {
+	r := newRig(t)
+	o := order("O-1", "SF1", line("X", "米糊", 1, eanMiHu))
+	r.orders(o)
+	r.scan("PACK-01", "SF1", "")
+	if v := r.scan("PACK-01", eanMiHu, ""); !v.Print {
+		t.Fatal("no print after the last item")
+	}
+	v2 := *o
+	v2.Version, v2.Status = 2, wire.StatusIntercepted
+	v2.Intercept = &wire.Intercept{Reason: "refund_requested"}
+	r.orders(&v2)
+	r.scan("PACK-01", "SF1", wire.ReasonIntercepted)
+	r.scan("PACK-01", "SF1", wire.ReasonIntercepted) // and again, with no session
+	if st, _ := r.e.State(ctx, "O-1"); st.Verified {
+		t.Fatal("intercepted order verified")
+	}
+}

@@ -92,6 +92,7 @@ type Generator struct {
 	orders int // orders emitted
 	at     time.Time
 	date   string // yyyymmdd of Start, for order ids
+	day    string // day of the year of Start, 3 digits: waybills of two days never meet
 	hold   int    // order count after which the hold is set; -1 when done
 	notice int
 
@@ -120,7 +121,7 @@ func New(opts Options) *Generator {
 		opts.Warehouse = d.Warehouse
 	}
 	g := &Generator{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		at: opts.Start, date: opts.Start.Format("20060102"), hold: -1, notice: -1}
+		at: opts.Start, date: opts.Start.Format("20060102"), day: pad(opts.Start.YearDay(), 3), hold: -1, notice: -1}
 	if !opts.NoHold {
 		g.hold = opts.Count / 3
 	}
@@ -277,7 +278,7 @@ func (g *Generator) order() *wire.Order {
 		o.Carrier.Service = c.sameDay
 	}
 	if !g.chance(r.NoWaybill) {
-		o.Waybill = &wire.Waybill{No: c.prefix + pad(n, c.digits), SortCode: g.sortCode(), PackageCenter: pl.centre}
+		o.Waybill = &wire.Waybill{No: c.prefix + g.day + pad(n, c.digits-3), SortCode: g.sortCode(), PackageCenter: pl.centre}
 	}
 
 	// Remarks and urgency.

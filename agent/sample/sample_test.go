@@ -251,3 +251,29 @@ func BenchmarkBaselineMarshal(b *testing.B) {
 type countWriter int
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// TestWaybillsOfTwoDaysDiffer: feeds generated for two days share no order id
+// or waybill number.
+func TestWaybillsOfTwoDaysDiffer(t *testing.T) {
+	seen := map[string]bool{}
+	for _, day := range []int{0, 1} {
+		opts := DefaultOptions()
+		opts.Count = 300
+		opts.Start = opts.Start.AddDate(0, 0, day)
+		for m := range Messages(opts) {
+			if m.Order == nil || m.Order.Version > 1 {
+				continue
+			}
+			keys := []string{m.Order.OrderID}
+			if m.Order.Waybill != nil {
+				keys = append(keys, m.Order.Waybill.No)
+			}
+			for _, k := range keys {
+				if seen[k] {
+					t.Fatalf("%s appears on two days", k)
+				}
+				seen[k] = true
+			}
+		}
+	}
+}
