@@ -75,8 +75,9 @@ type Server struct {
 	urgent  *urgentBoard
 	changed chan struct{}
 
-	mu      sync.Mutex
-	pending []store.Change
+	mu       sync.Mutex
+	pending  []store.Change
+	overflow bool // more changes than kept: rescan everything
 }
 
 // New returns the UI handler. It panics on missing required options (a
@@ -165,14 +166,16 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		case <-s.changed:
 			s.mu.Lock()
-			chs := s.pending
-			s.pending = nil
+			chs, over := s.pending, s.overflow
+			s.pending, s.overflow = nil, false
 			s.mu.Unlock()
-			for _, c := range chs {
-				s.urgent.onChange(ctx, c)
+			if over {
+				s.urgent.rescan(ctx)
+			} else {
+				s.urgent.onChange(ctx, chs)
 			}
 			if countsDue == nil {
-				countsDue = time.After(500 * time.Millisecond) // at most two count pushes a second
+				countsDue = time.After(time.Second) // at most one count push a second
 			}
 		case <-countsDue:
 			countsDue = nil
@@ -198,6 +201,8 @@ func (s *Server) onChange(c store.Change) {
 	s.mu.Lock()
 	if len(s.pending) < 1024 {
 		s.pending = append(s.pending, c)
+	} else {
+		s.overflow = true
 	}
 	s.mu.Unlock()
 	select {

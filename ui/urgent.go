@@ -158,26 +158,80 @@ func (b *urgentBoard) announceExisting(ctx context.Context) {
 	}
 }
 
-// onChange pushes the popups a store change created.
-func (b *urgentBoard) onChange(ctx context.Context, c store.Change) {
-	if len(c.Orders) == 0 && len(c.Notices) == 0 {
+// onChange pushes the popups that store changes created. It looks only at the
+// orders and notices the changes name, so a busy feed costs little.
+func (b *urgentBoard) onChange(ctx context.Context, chs []store.Change) {
+	var ids []string
+	var notices []wire.Notice
+	for _, c := range chs {
+		ids = append(ids, c.Orders...)
+		notices = append(notices, c.Notices...)
+	}
+	if len(ids) == 0 && len(notices) == 0 {
 		return
 	}
+	now := b.s.opts.Now()
+	var fresh []Popup
+	err := b.s.opts.Store.View(func(tx *store.Tx) error {
+		acked := func(id string) bool { return tx.GetRaw(store.CollUrgentAck, id) != nil }
+		if len(notices) > 0 {
+			stored, err := tx.Notices()
+			if err != nil {
+				return err
+			}
+			for _, n := range stored {
+				if n.Level == "urgent" && !acked(n.NoticeID) && slices.ContainsFunc(notices, func(x wire.Notice) bool { return x.NoticeID == n.NoticeID }) {
+					fresh = append(fresh, noticePopup(n))
+				}
+			}
+		}
+		for _, id := range ids {
+			r, err := tx.Order(id)
+			if err != nil {
+				continue // gone again
+			}
+			if r.Urgent && r.Order.Status == wire.StatusReleased && now.Sub(r.FirstSeen) < urgentWindow && !acked(id) {
+				fresh = append(fresh, orderPopup(r))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.s.log.Warn("urgent popups", "err", err)
+		return
+	}
+	b.mu.Lock()
+	var push []Popup
+	for _, p := range fresh {
+		if !b.announced[p.ID] {
+			b.announced[p.ID] = true
+			push = append(push, p)
+		}
+	}
+	b.mu.Unlock()
+	for _, p := range push {
+		b.push(p)
+	}
+}
+
+// rescan pushes every pending popup not pushed yet (after more changes than
+// onChange could be told about).
+func (b *urgentBoard) rescan(ctx context.Context) {
 	all, err := b.all()
 	if err != nil {
 		b.s.log.Warn("urgent popups", "err", err)
 		return
 	}
 	b.mu.Lock()
-	var fresh []Popup
+	var push []Popup
 	for _, p := range all {
 		if !b.announced[p.ID] {
 			b.announced[p.ID] = true
-			fresh = append(fresh, p)
+			push = append(push, p)
 		}
 	}
 	b.mu.Unlock()
-	for _, p := range fresh {
+	for _, p := range push {
 		b.push(p)
 	}
 }
