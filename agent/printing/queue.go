@@ -93,6 +93,7 @@ type device struct {
 	known   bool      // the printer answered the last status query
 	freshAt time.Time // when it last answered fine; zero after a failure
 	backlog bool      // jobs may wait in the store's queue
+	queued  uint64    // counts jobs put in the store's queue
 	flights []*flight // sent, not yet confirmed, oldest first
 	gen     uint64    // counts connections and losses: a job's confirmation must come on its own
 }
@@ -105,6 +106,15 @@ func (d *device) newConnection() {
 	d.freshAt = time.Time{}
 	d.mu.Unlock()
 	signal(d.confirmWake)
+}
+
+// markBacklog notes that a job waits in the store's queue: new jobs must not
+// overtake it through the direct lane.
+func (d *device) markBacklog() {
+	d.mu.Lock()
+	d.backlog = true
+	d.queued++
+	d.mu.Unlock()
 }
 
 // invalidate forgets the last status answer: the next job asks again.
@@ -533,9 +543,7 @@ func (q *Queue) enqueue(tx *store.Tx, j *Job, d *device) (direct bool, err error
 		j.State, j.Attempts = StateSending, 1
 	} else {
 		j.State = StateQueued
-		d.mu.Lock()
-		d.backlog = true
-		d.mu.Unlock()
+		d.markBacklog()
 	}
 	if err := tx.Put(store.CollPrintJobs, j.ID, j); err != nil {
 		return false, err
@@ -623,6 +631,9 @@ func settled(j Job) bool { return j.Done() || j.State == StateHeld || j.State ==
 
 func (q *Queue) jobChanged(j Job) {
 	j.Data = nil
+	if q.opts.OnJob != nil {
+		q.opts.OnJob(j) // before the waiters: a websocket has it when Wait returns
+	}
 	q.mu.Lock()
 	for _, ch := range q.waiters[j.ID] {
 		select {
@@ -631,9 +642,6 @@ func (q *Queue) jobChanged(j Job) {
 		}
 	}
 	q.mu.Unlock()
-	if q.opts.OnJob != nil {
-		q.opts.OnJob(j)
-	}
 }
 
 // Resolve records a person's decision on an uncertain (or held) job: "resend"
@@ -657,9 +665,7 @@ func (q *Queue) Resolve(_ context.Context, id, decision, by string) (Job, error)
 		case "resend":
 			job.State, job.Detail = StateQueued, "resent by "+by
 			if d := q.printers[job.Printer]; d != nil {
-				d.mu.Lock()
-				d.backlog = true
-				d.mu.Unlock()
+				d.markBacklog()
 			}
 			if err := tx.PutRaw(store.CollPrintQueue, job.Printer+"/"+job.ID, []byte{1}); err != nil {
 				return err

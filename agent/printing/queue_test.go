@@ -43,7 +43,7 @@ type rig struct {
 	state []printer.State
 }
 
-func newRig(t *testing.T, lang string) *rig {
+func newRig(t *testing.T, lang string, tune ...func(*Options)) *rig {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "d.db"), store.Options{Agent: "HZ01-A", Warehouse: "HZ01"})
 	if err != nil {
@@ -56,9 +56,13 @@ func newRig(t *testing.T, lang string) *rig {
 	}
 	t.Cleanup(pr.Close)
 	r := &rig{t: t, st: st, pr: pr}
-	q, err := New(Options{Store: st, Renderer: smallLabel{}, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+	opts := Options{Store: st, Renderer: smallLabel{}, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 		IdlePoll: 50 * time.Millisecond, ConfirmTimeout: 3 * time.Second,
-		OnPrinter: func(_ string, s printer.Status) { r.mu.Lock(); r.state = append(r.state, s.State); r.mu.Unlock() }},
+		OnPrinter: func(_ string, s printer.Status) { r.mu.Lock(); r.state = append(r.state, s.State); r.mu.Unlock() }}
+	for _, f := range tune {
+		f(&opts)
+	}
+	q, err := New(opts,
 		[]PrinterConfig{{ID: "P1", URL: pr.URL(), Profile: Profile{Language: label.Language(lang), DPI: 203, WidthMM: 76, HeightMM: 130}}})
 	if err != nil {
 		t.Fatal(err)

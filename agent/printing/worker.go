@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,40 +48,49 @@ type flight struct {
 	twoWay   bool   // the printer answered status before the job went out
 	printing bool   // TSPL: the printer said "printing" after this job was sent
 	gen      uint64 // the connection it went out on
+	pending  bool   // still being written: only a process id answer settles it
 }
 
 // work is one printer's sender.
 func (q *Queue) work(ctx context.Context, d *device) {
 	idle := time.NewTicker(q.opts.IdlePoll)
 	defer idle.Stop()
+	var carry []Job // direct jobs taken while waiting, sent once there is room
 	for ctx.Err() == nil {
 		if !q.waitRoom(ctx, d) {
 			return
 		}
-		var jobs []Job
-		select {
-		case j := <-d.direct:
-			jobs = append(jobs, j)
-		default:
+		if len(carry) == 0 {
+			select {
+			case j := <-d.direct:
+				carry = append(carry, j)
+			default:
+			}
 		}
-		if len(jobs) > 0 {
-			q.sendAll(ctx, d, jobs)
+		if len(carry) > 0 {
+			q.sendAll(ctx, d, carry)
+			carry = nil
 			continue
 		}
+		d.mu.Lock()
+		seen := d.queued
+		d.mu.Unlock()
 		jobs, err := q.next(d, q.room(d))
 		if err != nil {
 			q.log.Error("read print queue", "printer", d.cfg.ID, "err", err)
 		}
 		if len(jobs) == 0 {
 			d.mu.Lock()
-			d.backlog = false
+			if d.queued == seen && err == nil { // nothing was queued while we looked
+				d.backlog = false
+			}
 			d.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return
 			case <-d.wake:
 			case j := <-d.direct:
-				q.sendAll(ctx, d, []Job{j})
+				carry = append(carry, j)
 			case <-idle.C:
 				if q.inflight(d) == 0 {
 					q.refreshStatus(ctx, d)
@@ -233,9 +243,15 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 			pid = d.nextPID()
 		}
 		wrote := false
-		var sentAt time.Time
-		gen, err := d.send(func(p transport.Port) error {
+		var f *flight
+		_, err := d.send(func(p transport.Port, gen uint64) error {
 			wrote = true
+			// In flight before the first byte: the printer may answer the
+			// process id before Write returns.
+			f = &flight{job: job, pid: pid, twoWay: twoWay, gen: gen, pending: true}
+			d.mu.Lock()
+			d.flights = append(d.flights, f)
+			d.mu.Unlock()
 			if _, err := p.Write(job.Data); err != nil {
 				return err
 			}
@@ -248,11 +264,17 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 					return err
 				}
 			}
-			sentAt = time.Now()
+			now := time.Now()
+			d.mu.Lock()
+			f.sentAt, f.deadline, f.pending = now, now.Add(q.opts.ConfirmTimeout), false
+			d.mu.Unlock()
 			return nil
 		})
 		if err != nil {
 			d.invalidate()
+			if f != nil {
+				d.dropFlight(f)
+			}
 			rest := jobs[i+1:]
 			if !wrote {
 				q.requeue(jobs[i:], StateHeld, "打印机离线 (printer offline): "+err.Error())
@@ -263,10 +285,6 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 			q.requeue(rest, StateQueued, "")
 			return true
 		}
-		d.mu.Lock()
-		d.flights = append(d.flights, &flight{job: job, sentAt: sentAt, deadline: sentAt.Add(q.opts.ConfirmTimeout), pid: pid,
-			twoWay: twoWay, gen: gen})
-		d.mu.Unlock()
 		signal(d.confirmWake)
 	}
 	return true
@@ -293,11 +311,8 @@ func (q *Queue) requeue(jobs []Job, state, detail string) {
 		q.log.Error("put print jobs back in the queue", "err", err)
 		return
 	}
-	d := q.printers[jobs[0].Printer]
-	if d != nil {
-		d.mu.Lock()
-		d.backlog = true
-		d.mu.Unlock()
+	if d := q.printers[jobs[0].Printer]; d != nil {
+		d.markBacklog()
 	}
 	for _, j := range jobs {
 		q.jobChanged(j)
@@ -459,7 +474,12 @@ func (q *Queue) confirm(ctx context.Context, d *device) {
 	defer poll.Stop()
 	for {
 		d.mu.Lock()
-		fs := append([]*flight(nil), d.flights...)
+		fs := make([]*flight, 0, len(d.flights))
+		for _, f := range d.flights {
+			if !f.pending {
+				fs = append(fs, f)
+			}
+		}
 		gen := d.gen
 		d.mu.Unlock()
 		var outs []outcome
@@ -505,7 +525,17 @@ func (q *Queue) confirm(ctx context.Context, d *device) {
 		case <-d.confirmWake:
 		case <-poll.C:
 		case pid := <-d.pids:
-			q.settle(d, processed(d, pid))
+			// Take every answer that arrived meanwhile: one commit for them all.
+			last := pid
+			for more := true; more; {
+				select {
+				case p := <-d.pids:
+					last = p
+				default:
+					more = false
+				}
+			}
+			q.settle(d, processed(d, last))
 		}
 		if !poll.Stop() {
 			select {
@@ -716,7 +746,7 @@ func (d *device) ask(ctx context.Context, p transport.Port, req []byte, timeout 
 // jobs and status questions never interleave. Unlike Supervisor.Do it does not
 // wait for the printer to acknowledge the bytes: the confirmation does that.
 // gen is the connection the bytes went out on.
-func (d *device) send(fn func(p transport.Port) error) (gen uint64, err error) {
+func (d *device) send(fn func(p transport.Port, gen uint64) error) (gen uint64, err error) {
 	d.mu.Lock()
 	gen = d.gen
 	d.mu.Unlock()
@@ -726,7 +756,16 @@ func (d *device) send(fn func(p transport.Port) error) (gen uint64, err error) {
 	}
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
-	return gen, fn(p)
+	return gen, fn(p, gen)
+}
+
+// dropFlight forgets a job that never went out whole.
+func (d *device) dropFlight(f *flight) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if i := slices.Index(d.flights, f); i >= 0 {
+		d.flights = slices.Delete(d.flights, i, i+1)
+	}
 }
 
 // flush waits until the printer acknowledged every byte written so far.

@@ -34,6 +34,7 @@ type Printer struct {
 	busyUntil time.Time
 	dropAfter int // close the connection after this many more job bytes (0: never)
 	silent    bool
+	queries   int // real-time status queries received
 }
 
 // Start listens on a free loopback port.
@@ -154,6 +155,7 @@ func (p *Printer) consume(b []byte) (rest, reply []byte, later []delayed, drop b
 	for len(b) > 0 {
 		switch {
 		case b[0] == 0x1B && len(b) >= 3 && b[1] == '!' && b[2] == '?':
+			p.queries++
 			if !p.silent {
 				reply = append(reply, p.tsplStatus())
 			}
@@ -162,6 +164,7 @@ func (p *Printer) consume(b []byte) (rest, reply []byte, later []delayed, drop b
 		case b[0] == 0x1B && len(b) < 3 && (len(b) < 2 || b[1] == '!'):
 			return b, reply, later, false
 		case b[0] == 0x10 && len(b) >= 3 && b[1] == 0x04:
+			p.queries++
 			if !p.silent {
 				reply = append(reply, p.escposStatus(b[2]))
 			}
@@ -259,6 +262,9 @@ func (p *Printer) escposStatus(n byte) byte {
 	return s
 }
 
+// SetPrintTime sets how long one label takes from now on.
+func (p *Printer) SetPrintTime(d time.Duration) { p.mu.Lock(); p.PrintTime = d; p.mu.Unlock() }
+
 // SetPaperOut makes the printer report paper out (or not).
 func (p *Printer) SetPaperOut(v bool) { p.mu.Lock(); p.paperOut = v; p.mu.Unlock() }
 
@@ -270,6 +276,9 @@ func (p *Printer) SetSilent(v bool) { p.mu.Lock(); p.silent = v; p.mu.Unlock() }
 
 // DropAfter closes the connection after n more job bytes (a cable pulled mid-job).
 func (p *Printer) DropAfter(n int) { p.mu.Lock(); p.dropAfter = n; p.mu.Unlock() }
+
+// Queries is how many real-time status queries the printer received.
+func (p *Printer) Queries() int { p.mu.Lock(); defer p.mu.Unlock(); return p.queries }
 
 // Labels is how many labels were printed.
 func (p *Printer) Labels() int { p.mu.Lock(); defer p.mu.Unlock(); return p.labels }

@@ -62,7 +62,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr.PrintTime = 5 * time.Millisecond
+	pr.SetPrintTime(5 * time.Millisecond)
 	t.Cleanup(pr.Close)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	if o.quiet {
