@@ -25,7 +25,6 @@ import (
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/sync/wire"
 	"github.com/dockhand/dockhand/ui"
-	"github.com/dockhand/dockhand/ui/internal/minifloor"
 )
 
 // clock is a settable clock shared by the store, people and the UI.
@@ -113,7 +112,7 @@ type env struct {
 	dir    *people.Directory
 	srv    *ui.Server
 	http   *httptest.Server
-	floor  *minifloor.Engine
+	floor  *ui.EngineFloor
 	cancel context.CancelFunc
 }
 
@@ -145,12 +144,12 @@ func (e *env) gated() http.Handler {
 
 var t0 = time.Date(2026, 1, 28, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-func newEnv(t testing.TB, withPrinter bool) *env { return newEnvWith(t, withPrinter, false) }
+// newRealEnv is newEnv; the name says the engine is agent/floor's.
+func newRealEnv(t testing.TB, withPrinter bool) *env { return newEnv(t, withPrinter) }
 
-// newRealEnv runs the UI over agent/floor's engine.
-func newRealEnv(t testing.TB, withPrinter bool) *env { return newEnvWith(t, withPrinter, true) }
-
-func newEnvWith(t testing.TB, withPrinter, real bool) *env {
+// newEnv runs the UI over a real store in t.TempDir(), agent/people and
+// agent/floor's engine, behind a real TCP listener.
+func newEnv(t testing.TB, withPrinter bool) *env {
 	t.Helper()
 	clk := &clock{t: t0}
 	st, err := store.Open(filepath.Join(t.TempDir(), "dockhand.db"), store.Options{Agent: "HZ01-A", Warehouse: "HZ01", Now: clk.Now})
@@ -158,14 +157,8 @@ func newEnvWith(t testing.TB, withPrinter, real bool) *env {
 		t.Fatal(err)
 	}
 	dir := people.New(st, people.Options{Now: clk.Now, Iterations: 1000})
-	e := &env{t: t, clk: clk, st: st, dir: dir, floor: &minifloor.Engine{S: st}}
-	var fl ui.Floor = e.floor
-	var facts ui.Facts = e.floor
-	if real {
-		ef := &ui.EngineFloor{E: floor.New(st, floor.Options{Now: clk.Now}), S: st}
-		fl, facts = ef, ef
-	}
-	opts := ui.Options{Store: st, People: dir, Floor: fl, Facts: facts, Now: clk.Now,
+	e := &env{t: t, clk: clk, st: st, dir: dir, floor: &ui.EngineFloor{E: floor.New(st, floor.Options{Now: clk.Now}), S: st}}
+	opts := ui.Options{Store: st, People: dir, Floor: e.floor, Facts: e.floor, Now: clk.Now,
 		Location: time.FixedZone("CST", 8*3600), EscalateAfter: 5 * time.Minute, EscalateEvery: 20 * time.Millisecond}
 	if withPrinter {
 		opts.Printing = &printing{s: st, state: "ready"}
