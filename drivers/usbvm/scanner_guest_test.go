@@ -267,6 +267,48 @@ func TestGuestEvdevScanner(t *testing.T) {
 	t.Logf("evdev node before unplug %s, after re-plug %s", path, path2)
 }
 
+// TestGuestScannerListDevices checks what `dockhand devices` would list on a bench with a
+// serial scanner and a keyboard scanner plugged in.
+func TestGuestScannerListDevices(t *testing.T) {
+	r := guest(t)
+	acm, err := r.Serial.WaitHostNode(ctxT(t, 5*time.Second), "ttyACM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidraw, err := r.Keyboard.WaitHostNode(ctxT(t, 5*time.Second), "hidraw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	event, err := r.Keyboard.WaitHostNode(ctxT(t, 5*time.Second), "input/event")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := scanner.ListDevices(scanner.DefaultSysfs)
+	if err != nil {
+		t.Fatalf("ListDevices: %v (listed %v)", err, list)
+	}
+	want := []struct {
+		kind, path string
+		vid, pid   uint16
+	}{
+		{"serial", acm, usbvm.SerialVID, usbvm.SerialPID},
+		{"hidraw", hidraw, usbvm.KeyboardVID, usbvm.KeyboardPID},
+		{"input", event, usbvm.KeyboardVID, usbvm.KeyboardPID},
+		{"usb-hid", "", usbvm.KeyboardVID, usbvm.KeyboardPID},
+	}
+	for _, w := range want {
+		found := false
+		for _, d := range list {
+			if d.Kind == w.kind && (w.path == "" || d.Path == w.path) && d.VID == w.vid && d.PID == w.pid {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("ListDevices has no %s %s %04x:%04x; it listed:\n%v", w.kind, w.path, w.vid, w.pid, list)
+		}
+	}
+}
+
 // TestGuestUSBHIDScanner reads the keyboard-mode scanner through hidapi/libusb
 // (karalabe/usb), which needs cgo: TestUSBVM builds the guest with cgo, linked statically.
 func TestGuestUSBHIDScanner(t *testing.T) {
@@ -279,6 +321,29 @@ func TestGuestUSBHIDScanner(t *testing.T) {
 		t.Fatalf("ListUSBHID: %v", err)
 	}
 	t.Logf("USB HID interfaces: %+v", list)
+	t.Cleanup(func() {
+		// hidapi's libusb backend detaches the kernel's usbhid driver from the interface
+		// and does not give it back when closed: the scanner stops being a keyboard
+		// (no hidraw, no input device) until it is plugged in again. Say so, and re-plug
+		// it for the tests that follow.
+		// t.Context is cancelled before cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
+		defer cancel()
+		short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
+		defer cancelShort()
+		if _, err := r.Keyboard.WaitHostNode(short, "hidraw"); err != nil {
+			t.Logf("after the hidapi session closed, the keyboard has no hidraw node: %v", err)
+		}
+		if err := r.Keyboard.Unplug(); err != nil {
+			t.Error(err)
+		}
+		if err := r.Keyboard.Plug(); err != nil {
+			t.Error(err)
+		}
+		if _, err := r.Keyboard.WaitHostNode(ctx, "hidraw"); err != nil {
+			t.Errorf("keyboard not back after re-plug: %v", err)
+		}
+	})
 	ch := make(chan scanner.Scan, 4)
 	open := scanner.USBHIDOpener(keyboardMatch,
 		func() scanner.ReportDecoder { return scanner.NewKeyboardDecoder(us) }, scanner.Options{}, scanner.ChanSink(ch))
