@@ -60,19 +60,10 @@ func BenchmarkFeedApply(b *testing.B) {
 		}
 		close(ch)
 	}()
-	n := 0
 	for d := range ch {
-		if err := ib.AddDecoded(d); err != nil {
+		if err := ib.AddFrom(d, ch, 10*time.Millisecond); err != nil {
 			b.Fatal(err)
 		}
-		if n++; len(ch) == 0 || n%(4*benchBatch) == 0 {
-			if err := ib.Flush(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	if err := ib.Flush(); err != nil {
-		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
 	b.StopTimer()

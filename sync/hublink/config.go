@@ -54,6 +54,10 @@ type Config struct {
 
 	// BatchMax is the most feed items applied in one store call (default 512).
 	BatchMax int
+	// FlushDelay is how long the feed waits for more messages before it
+	// applies a batch smaller than BatchMax (default 10ms): one transaction
+	// and one disk sync for many messages.
+	FlushDelay time.Duration
 	// EarlyMax is how many messages after a gap are kept in memory while the
 	// replay comes (default 10000); later ones are dropped and come again with
 	// the replay.
@@ -159,6 +163,7 @@ func (c Config) withDefaults() Config {
 	def(&c.ReplayRetry, 10*time.Second)
 	def(&c.SnapshotTimeout, 60*time.Second)
 	def(&c.ResyncInterval, 2*time.Minute)
+	def(&c.FlushDelay, 10*time.Millisecond)
 	defInt(&c.Window, 1000)
 	c.Window = min(c.Window, 30000) // MQTT packet ids are 16 bits
 	defInt(&c.OutboxCap, 200000)

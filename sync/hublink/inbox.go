@@ -162,10 +162,10 @@ func (ib *Inbox) addBad(topic string, payload []byte, err error) error {
 		if ib.snapOn && seq == 0 && has {
 			ib.snapTainted = true
 		}
-		ib.m.quarantined(1)
 		if err := ib.store.Quarantine(*q); err != nil {
 			return fmt.Errorf("quarantine feed message: %w", err)
 		}
+		ib.m.quarantined(1)
 		return nil
 	}
 	q.Seq, q.HasSeq = seq, true
@@ -213,6 +213,32 @@ func (ib *Inbox) drainEarly() {
 		delete(ib.early, it.Seq())
 		ib.batch = append(ib.batch, it)
 	}
+}
+
+// AddFrom adds first and then whatever arrives on more within linger (or
+// until a full batch is collected), and applies the batch: one store
+// transaction, and one disk sync, for many messages when they come fast, and
+// at most linger of delay when they come one by one.
+func (ib *Inbox) AddFrom(first Decoded, more <-chan Decoded, linger time.Duration) error {
+	if err := ib.AddDecoded(first); err != nil {
+		return err
+	}
+	t := time.NewTimer(linger)
+	defer t.Stop()
+	for len(ib.batch) > 0 && len(ib.batch) < ib.cfg.BatchMax {
+		select {
+		case d, ok := <-more:
+			if !ok {
+				return ib.Flush()
+			}
+			if err := ib.AddDecoded(d); err != nil {
+				return err
+			}
+		case <-t.C:
+			return ib.Flush()
+		}
+	}
+	return ib.Flush()
 }
 
 // Flush applies the collected batch.
@@ -321,6 +347,16 @@ func (ib *Inbox) askReplay(from uint64, force bool) {
 	}
 }
 
+// resync asks for everything after the cursor without a known gap (on
+// connect and periodically). Its answer may come before later messages
+// exist, so it does not stand in for the ask of a gap found afterwards.
+func (ib *Inbox) resync() {
+	ib.askReplay(ib.next(), true)
+	if len(ib.early) == 0 {
+		ib.askedFrom, ib.askCount = 0, 0
+	}
+}
+
 // Resync asks for everything after the last applied seq; the link calls it on
 // every (re)connect.
 func (ib *Inbox) Resync() error {
@@ -331,7 +367,7 @@ func (ib *Inbox) Resync() error {
 		return err
 	}
 	ib.resyncing = true
-	ib.askReplay(ib.next(), true)
+	ib.resync()
 	return nil
 }
 
@@ -365,7 +401,7 @@ func (ib *Inbox) Tick() error {
 		}
 		ib.askReplay(ib.next(), true)
 	case ib.resyncing && !ib.snapOn && now.Sub(ib.askedAt) >= ib.cfg.ResyncInterval:
-		ib.askReplay(ib.next(), true)
+		ib.resync()
 	}
 	return nil
 }

@@ -348,24 +348,13 @@ func (l *Link) inboxLoop(ctx context.Context) {
 		}
 		l.setProblem("feed", "orders from the hub cannot be saved: "+err.Error())
 	}
-	add := func(d Decoded) { report(ib.AddDecoded(d)) }
 	for {
 		select {
 		case <-ctx.Done():
 			report(ib.Flush())
 			return
-		case b := <-l.msgs:
-			add(b)
-		more:
-			for range 4 * l.cfg.BatchMax {
-				select {
-				case b := <-l.msgs:
-					add(b)
-				default:
-					break more
-				}
-			}
-			report(ib.Flush())
+		case d := <-l.msgs:
+			report(ib.AddFrom(d, l.msgs, l.cfg.FlushDelay))
 		case <-l.resyncKick:
 			report(ib.Resync())
 		case <-tick.C:

@@ -43,8 +43,10 @@ func TestGapAndReplay(t *testing.T) {
 	hub := startHub(t, b.URL(), nil)
 	st := openStore(t, t.TempDir())
 	l := startLink(t, b.URL(), st, nil)
-	waitFor(t, 10*time.Second, "link connected", func() bool { return l.State().Connected })
-	before := metric(t, l.reg, "dockhand_hub_feed_replays_requested_total")
+	waitFor(t, 10*time.Second, "link connected and resynced", func() bool {
+		return metric(t, l.reg, "dockhand_hub_feed_replays_requested_total") == 1
+	})
+	before := 1.0
 	msgs := generated(t, 12)
 	publishAll(t, hub, msgs[:2])
 	hub.Withhold(3) // seq 3-5 never reach the live feed

@@ -85,7 +85,7 @@ func (h *Hub) store(batch []inEvent) (map[string]uint64, error) {
 			viols = append(viols, Violation{At: now, Agent: in.agent, Seq: seq, Reason: reason, Raw: in.payload})
 		}
 		for _, in := range batch {
-			e, err := wire.DecodeEvent(in.payload)
+			e, err := in.ev, in.err
 			if err != nil {
 				bad(in, e.Seq, err.Error())
 				continue

@@ -23,6 +23,10 @@ func FuzzStoreEvents(f *testing.F) {
 	f.Add([]byte(`{"event_id": "x"}`), uint8(1))
 	f.Add(valid(2), uint8(2))
 	f.Add([]byte(`{"event_id":"0192f7a8-1c2b-7d3e-9f00-4a5b6c7d8e9f","seq":1,"agent":"A1","warehouse":"HZ01","type":"pack.verified","at":"2026-01-28T10:21:44.310+08:00","order_id":"O","station":null,"operator":null,"data":{"scans":[],"duration_ms":5}}`), uint8(0))
+	decoded := func(p []byte) inEvent {
+		ev, err := wire.DecodeEvent(p)
+		return inEvent{agent: "A1", payload: p, ev: ev, err: err}
+	}
 	f.Fuzz(func(t *testing.T, payload []byte, at uint8) {
 		h, err := New(Config{Broker: "tcp://127.0.0.1:1", Warehouse: "HZ01", DBPath: filepath.Join(t.TempDir(), "h.db"),
 			NoSync: true, Logger: slog.New(slog.DiscardHandler)})
@@ -33,9 +37,9 @@ func FuzzStoreEvents(f *testing.F) {
 		var batch []inEvent
 		for seq := uint64(1); seq <= 4; seq++ {
 			if uint8(seq) == at%5 {
-				batch = append(batch, inEvent{agent: "A1", payload: payload})
+				batch = append(batch, decoded(payload))
 			}
-			batch = append(batch, inEvent{agent: "A1", payload: valid(seq)})
+			batch = append(batch, decoded(valid(seq)))
 		}
 		ack, err := h.store(batch)
 		if err != nil {

@@ -113,6 +113,9 @@ type Hub struct {
 type inEvent struct {
 	agent   string
 	payload []byte
+	// decoded on the MQTT client's goroutine, in parallel with storing
+	ev  wire.Event
+	err error
 }
 
 var (
@@ -320,7 +323,9 @@ func (h *Hub) onMessage(topic string, payload []byte) {
 	}
 	switch kind {
 	case "events":
-		h.events <- inEvent{agent: agent, payload: append([]byte(nil), payload...)}
+		p := append([]byte(nil), payload...)
+		ev, err := wire.DecodeEvent(p)
+		h.events <- inEvent{agent: agent, payload: p, ev: ev, err: err}
 	case "replay":
 		r, err := wire.DecodeReplay(payload)
 		if err != nil {
