@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/operators/{code}/enable", s.authed(managers, s.setDisabled(false)))
 	m.HandleFunc("GET /api/manager/counts", s.authed(managers, s.countsAPI))
 	m.HandleFunc("GET /api/manager/pull", s.authed(managers, s.pullList))
+	m.HandleFunc("GET /api/manager/benches", s.authed(managers, s.benches))
 	m.HandleFunc("GET /api/manager/sla", s.authed(managers, s.sla))
 	m.HandleFunc("GET /api/manager/heatmap", s.authed(managers, s.heatmap))
 	m.HandleFunc("GET /api/manager/spread", s.authed(managers, s.spread))

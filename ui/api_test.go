@@ -711,3 +711,27 @@ func TestStationAndCategories(t *testing.T) {
 		t.Fatalf("unknown endpoint: %d %v", st, m)
 	}
 }
+
+func TestBenches(t *testing.T) {
+	e := newEnv(t, false)
+	e.loadOrders()
+	k := e.client().signIn("K1", "1111", "PACK-01")
+	k.scan("pack", "ZT1000000001")
+	k.scan("pack", "6971234567888")
+	m := e.client().signIn("M1", "9000", "")
+	_, _, raw := m.do("GET", "/api/manager/benches", nil)
+	var bs []ui.Bench
+	json.Unmarshal(raw, &bs)
+	if len(bs) != 1 || bs[0].Station != "PACK-01" || bs[0].OrderID != "O-1" || bs[0].Scanned != 1 || bs[0].Stuck {
+		t.Fatalf("benches: %s", raw)
+	}
+	e.clk.Add(6 * time.Minute)
+	_, _, raw = m.do("GET", "/api/manager/benches", nil)
+	json.Unmarshal(raw, &bs)
+	if !bs[0].Stuck || bs[0].IdleS != 360 {
+		t.Fatalf("a bench idle 6 min with an order open is stuck: %s", raw)
+	}
+	if st, _, _ := k.do("GET", "/api/manager/benches", nil); st != 403 {
+		t.Fatalf("packer reading benches: %d", st)
+	}
+}

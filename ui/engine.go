@@ -316,3 +316,21 @@ func (f *EngineFloor) OrderFacts(ctx context.Context, from time.Time) ([]OrderFa
 	})
 	return out, err
 }
+
+// Benches implements Benches from the engine's open sessions.
+func (f *EngineFloor) Benches(ctx context.Context) ([]Bench, error) {
+	ss, err := f.E.Sessions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Bench, 0, len(ss))
+	for _, s := range ss {
+		b := Bench{Station: s.Station, Operator: s.Operator, Mode: s.Mode, OrderID: s.OrderID, HandoverID: s.HandoverID,
+			Started: s.Started, Updated: s.Updated}
+		for _, n := range s.Counts {
+			b.Scanned += n
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}

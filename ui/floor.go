@@ -38,6 +38,26 @@ type Floor interface {
 	TimedStep(ctx context.Context, in StepInput) (StepResult, error)
 }
 
+// Benches is optional on a Floor: the open sessions per station, so a manager
+// sees which bench is stuck.
+type Benches interface {
+	Benches(ctx context.Context) ([]Bench, error)
+}
+
+// Bench is one station's open work.
+type Bench struct {
+	Station    string    `json:"station"`
+	Operator   string    `json:"operator"`
+	Mode       string    `json:"mode"`
+	OrderID    string    `json:"order_id,omitempty"`
+	HandoverID string    `json:"handover_id,omitempty"`
+	Scanned    int       `json:"scanned"`
+	Started    time.Time `json:"started"`
+	Updated    time.Time `json:"updated"`
+	IdleS      int64     `json:"idle_s"`
+	Stuck      bool      `json:"stuck"` // no scan for StuckAfter with an order open
+}
+
 // Facts gives the manager console what each order went through on the floor.
 type Facts interface {
 	// OrderFacts returns the orders paid since from (open ones, and closed ones

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -111,6 +112,33 @@ type PullItem struct {
 	Location  string     `json:"location,omitempty"`
 	Carrier   string     `json:"carrier,omitempty"`
 	WaybillNo string     `json:"waybill_no,omitempty"`
+}
+
+// stuckAfter marks a bench stuck: an order open and no scan for this long.
+const stuckAfter = 5 * time.Minute
+
+func (s *Server) benches(w http.ResponseWriter, r *http.Request) {
+	out := []Bench{}
+	if bf, ok := s.opts.Floor.(Benches); ok {
+		bs, err := bf.Benches(r.Context())
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		now := s.opts.Now()
+		for _, b := range bs {
+			b.IdleS = max(0, int64(now.Sub(b.Updated)/time.Second))
+			b.Stuck = b.OrderID != "" && now.Sub(b.Updated) >= stuckAfter
+			out = append(out, b)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Stuck != out[j].Stuck {
+			return out[i].Stuck
+		}
+		return out[i].Station < out[j].Station
+	})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) pullList(w http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,7 @@ const T = {
     stages: {not_picked: '未拣', picked: '已拣', verified: '已复核', handed_over: '已交接(追回!)'},
     cats: {damaged_packaging: '包装破损', missing_item: '漏发/缺件', wrong_item: '错发', label_unreadable: '面单无法识别',
       stock_short: '库存不足', gift_missing: '赠品缺失', other: '其他'},
+    bench: '工位', benches: '工位状态', stuck: '卡住', idle: '未操作(秒)', modes: {pack: '复核', pick: '拣货', handover: '交接'},
     pulled: '已拿出', resync: '数据已刷新', replayed: '(重复提交,未重复执行)', none: '暂无', reload: '刷新',
   },
   en: {
@@ -56,6 +57,7 @@ const T = {
     stages: {not_picked: 'not picked', picked: 'picked', verified: 'verified', handed_over: 'handed over (recall!)'},
     cats: {damaged_packaging: 'Damaged packaging', missing_item: 'Missing item', wrong_item: 'Wrong item', label_unreadable: 'Label unreadable',
       stock_short: 'Stock short', gift_missing: 'Gift missing', other: 'Other'},
+    bench: 'Station', benches: 'Benches', stuck: 'stuck', idle: 'Idle (s)', modes: {pack: 'verify', pick: 'pick', handover: 'handover'},
     pulled: 'Pulled', resync: 'Data reloaded', replayed: '(retry: not applied twice)', none: 'none', reload: 'Reload',
   },
 };
@@ -600,9 +602,12 @@ function renderCounts(c) {
 const table = (head, rows) => h('table', null, h('tr', null, ...head.map((x) => h('th', null, x))), ...rows);
 async function managerTab(k) {
   if (k === 'overview') {
-    setTab(k, h('div', {class: 'grid', id: 'counts'}), h('h2', null, t('pullList')), h('div', {id: 'pull'}), h('h2', null, t('sla')), h('div', {id: 'sla'}));
-    const [c, pull, sla] = await Promise.all([api('GET', '/api/manager/counts'), api('GET', '/api/manager/pull'), api('GET', '/api/manager/sla')]);
+    setTab(k, h('div', {class: 'grid', id: 'counts'}), h('h2', null, t('pullList')), h('div', {id: 'pull'}), h('h2', null, t('benches')), h('div', {id: 'benches'}), h('h2', null, t('sla')), h('div', {id: 'sla'}));
+    const [c, pull, sla, bn] = await Promise.all([api('GET', '/api/manager/counts'), api('GET', '/api/manager/pull'), api('GET', '/api/manager/sla'), api('GET', '/api/manager/benches')]);
     if (c.ok) renderCounts(c.data);
+    if (bn.ok) fill($('#benches'), bn.data.length ? table([t('bench'), t('operator'), '', t('order'), t('qty'), t('idle')], bn.data.map((b) => h('tr', {class: b.stuck ? 'hold' : '', 'data-bench': b.station},
+      h('td', null, h('b', null, b.station), b.stuck ? h('span', {class: 'tag red'}, t('stuck')) : null), h('td', null, b.operator),
+      h('td', null, t('modes')[b.mode] || b.mode), h('td', null, b.order_id || b.handover_id || ''), h('td', null, b.scanned), h('td', null, b.idle_s)))) : h('p', {class: 'muted'}, t('none')));
     if (pull.ok) fill($('#pull'), pull.data.length ? table([t('order'), t('stages').verified, t('loc'), ''], pull.data.map((p) => h('tr', null,
       h('td', null, h('b', null, p.order_id), h('div', {class: 'muted'}, (p.reason || '') + ' ' + (p.note || ''))),
       h('td', null, h('span', {class: 'tag ' + (p.stage === 'not_picked' ? '' : 'red')}, t('stages')[p.stage] || p.stage)),
