@@ -105,6 +105,14 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
+// noPageErrors fails on script errors and content-security-policy violations.
+func noPageErrors(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if errs := js[string](t, ctx, `JSON.stringify(window.__dhErrors || [])`); errs != "[]" {
+		t.Fatalf("page errors: %s", errs)
+	}
+}
+
 func textOf(sel string) string {
 	return fmt.Sprintf(`(document.querySelector(%q)||{textContent:''}).textContent`, sel)
 }
@@ -165,6 +173,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("a temp must see exactly two buttons, saw %d", n)
 		}
 		shot(t, ctx, "pda-temp-360x640", 360, 640)
+		noPageErrors(t, ctx)
 	})
 
 	t.Run("pack flow by keyboard wedge", func(t *testing.T) {
@@ -220,6 +229,7 @@ func TestBrowser(t *testing.T) {
 		do(t, ctx, chromedp.Click("#langbtn"))
 		waitJS(t, ctx, "English", textOf("#bar")+`.includes('Sign out')`)
 		do(t, ctx, chromedp.Click("#langbtn"))
+		noPageErrors(t, ctx)
 	})
 
 	t.Run("temp scans parcels out into a cage", func(t *testing.T) {
@@ -237,6 +247,7 @@ func TestBrowser(t *testing.T) {
 		waitJS(t, ctx, "counted", textOf("#count")+`.includes('1')`)
 		waitJS(t, ctx, "feedback gone", `!document.querySelector('#flash') || document.querySelector('#flash').hidden`)
 		shot(t, ctx, "pda-handover-360x640", 360, 640)
+		noPageErrors(t, ctx)
 	})
 
 	t.Run("picker walks the pick list", func(t *testing.T) {
@@ -256,6 +267,7 @@ func TestBrowser(t *testing.T) {
 		if countType(events(t, e.st), wire.EventPickCompleted) != 1 {
 			t.Fatal("pick.completed missing")
 		}
+		noPageErrors(t, ctx)
 	})
 
 	t.Run("manager acknowledges an urgent popup", func(t *testing.T) {
@@ -292,6 +304,7 @@ func TestBrowser(t *testing.T) {
 		waitJS(t, ctx, "operators", `!!document.querySelector('tr[data-op="K1"]')`)
 		do(t, ctx, chromedp.Click("#tab-overview"))
 		waitJS(t, ctx, "overview", `!!document.querySelector('#n-open')`)
+		noPageErrors(t, ctx)
 	})
 
 	t.Run("station screen follows the bench, reprint needs a manager", func(t *testing.T) {
@@ -328,6 +341,7 @@ func TestBrowser(t *testing.T) {
 		if countType(events(t, e.st), wire.EventWaybillReprinted) != 1 {
 			t.Fatal("waybill.reprinted missing")
 		}
+		noPageErrors(t, ctx)
 	})
 }
 

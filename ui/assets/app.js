@@ -3,6 +3,7 @@
 'use strict';
 window.__dhErrors = [];
 window.addEventListener('error', (e) => window.__dhErrors.push(String(e.message)));
+document.addEventListener('securitypolicyviolation', (e) => window.__dhErrors.push('CSP blocked ' + e.violatedDirective + ' ' + e.blockedURI));
 window.addEventListener('unhandledrejection', (e) => window.__dhErrors.push(String(e.reason && e.reason.stack || e.reason)));
 (function () {
 
@@ -74,6 +75,7 @@ function h(tag, attrs, ...kids) {
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
     else if (k === 'value') el.value = v;
+    else if (k === 'style') el.style.cssText = v; // through the CSSOM: the page's CSP allows no inline style attributes
     else el.setAttribute(k, v === true ? '' : v);
   }
   for (const c of kids.flat(9)) {
@@ -632,8 +634,9 @@ async function managerTab(k) {
     }
     if (hm.ok) {
       const m = hm.data, max = Math.max(1, ...m.waiting.flat(), ...m.picked.flat());
-      const heat = (rows) => table(['h', ...m.zones], rows.map((r, hr) => h('tr', null, h('th', null, hr),
-        ...r.map((n) => h('td', {style: n ? 'background:rgba(220,38,38,' + (0.12 + 0.88 * n / max).toFixed(2) + ')' : ''}, n || '')))));
+      // Zones down, hours of the day across: one compact strip per zone.
+      const heat = (mat) => table(['', ...Array.from({length: 24}, (_, i) => String(i))], m.zones.map((z, zi) => h('tr', null, h('th', null, z),
+        ...mat.map((row) => { const n = row[zi]; return h('td', {style: n ? 'background:rgba(220,38,38,' + (0.12 + 0.88 * n / max).toFixed(2) + ')' : ''}, n || ''); }))));
       kids.push(h('h2', null, t('over24')), h('div', {class: 'row'}, ...m.zones.map((z, i) => h('span', {class: 'tag ' + (m.over_24h[i] ? 'red' : '')}, z + ': ' + m.over_24h[i]))),
         h('h2', null, t('waiting')), h('div', {class: 'heat'}, heat(m.waiting)), h('h2', null, t('pickedHeat')), h('div', {class: 'heat'}, heat(m.picked)));
     }
