@@ -102,6 +102,7 @@ type Hub struct {
 	online   bool
 	acked    map[string]uint64
 	dups     int
+	replays  int
 	stateCh  chan struct{} // online/offline changes, for Run
 	feedCh   chan struct{} // queued feed or a new connection, for the feeder
 	ackCh    chan struct{} // closed and replaced whenever an ack moves
@@ -405,6 +406,13 @@ func (h *Hub) Feed(msgs iter.Seq[wire.FeedMessage]) (int, error) {
 	return len(lines), nil
 }
 
+// Replays is how many replay requests the hub has answered.
+func (h *Hub) Replays() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.replays
+}
+
 // Queued is how many loaded messages wait to be published.
 func (h *Hub) Queued() int {
 	h.mu.Lock()
@@ -581,6 +589,11 @@ func (h *Hub) answerReplay(c *hublink.Client, gone <-chan struct{}, agent string
 	}
 	h.mu.Unlock()
 	h.log.Info("hubsim: answering replay", "agent", agent, "from_seq", from, "messages", len(msgs), "snapshot", snapshot)
+	defer func() {
+		h.mu.Lock()
+		h.replays++
+		h.mu.Unlock()
+	}()
 	var window []hublink.Token
 	for _, b := range msgs {
 		t := c.Publish(topic, false, b)
