@@ -120,6 +120,8 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
+	csrf := sessionOf(r).CSRF
+	s.hub.Kick(func(v live.Viewer) bool { return v.Session == csrf })
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
@@ -152,7 +154,7 @@ func (s *Server) setStation(w http.ResponseWriter, r *http.Request) {
 // station with ?station=; a manager console follows every station with ?all=1.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	ss := sessionOf(r)
-	v := live.Viewer{Operator: ss.Operator, Role: string(ss.Role), Station: stationOf(ss)}
+	v := live.Viewer{Session: ss.CSRF, Operator: ss.Operator, Role: string(ss.Role), Station: stationOf(ss)}
 	if st := r.URL.Query().Get("station"); st != "" && (ss.Role == people.RolePacker || ss.Role == people.RoleManager) {
 		if !wire.ValidID(st) {
 			writeErr(w, http.StatusBadRequest, "invalid", "工位编号无效", "invalid station")
@@ -505,6 +507,9 @@ func (s *Server) setDisabled(disabled bool) http.HandlerFunc {
 		if err != nil {
 			s.fail(w, err)
 			return
+		}
+		if disabled {
+			s.hub.Kick(func(v live.Viewer) bool { return v.Operator == p.Code })
 		}
 		writeJSON(w, http.StatusOK, p)
 	}

@@ -2,7 +2,9 @@ package ui_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -733,5 +735,41 @@ func TestBenches(t *testing.T) {
 	}
 	if st, _, _ := k.do("GET", "/api/manager/benches", nil); st != 403 {
 		t.Fatalf("packer reading benches: %d", st)
+	}
+}
+
+// TestLiveClosedOnSignOutAndDisable: a page's websocket does not outlive its
+// session or its operator.
+func TestLiveClosedOnSignOutAndDisable(t *testing.T) {
+	e := newEnv(t, false)
+	k := e.client().signIn("K1", "1111", "PACK-01")
+	k2 := e.client().signIn("K1", "1111", "PACK-01")
+	p := e.client().signIn("P1", "2222", "")
+	m := e.client().signIn("M1", "9000", "")
+	wk, wk2, wp := k.live(t, ""), k2.live(t, ""), p.live(t, "")
+	for _, ws := range []*websocket.Conn{wk, wk2, wp} {
+		next(t, ws, live.TypeHello)
+	}
+	closed := func(ws *websocket.Conn) bool {
+		ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		for {
+			var msg live.Message
+			if err := ws.ReadJSON(&msg); err != nil {
+				return !errors.Is(err, os.ErrDeadlineExceeded)
+			}
+		}
+	}
+	k.do("POST", "/api/signout", map[string]string{})
+	if !closed(wk) {
+		t.Fatal("the signed-out page's websocket stayed open")
+	}
+	e.srv.Hub().Publish(live.TypeCounts, live.Audience{}, 1)
+	wk2.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, _, err := wk2.ReadMessage(); err != nil {
+		t.Fatalf("the operator's other session must stay: %v", err)
+	}
+	m.do("POST", "/api/operators/P1/disable", map[string]string{})
+	if !closed(wp) {
+		t.Fatal("a disabled operator's websocket stayed open")
 	}
 }

@@ -63,6 +63,7 @@ type Audience struct {
 
 // Viewer is who a connection belongs to.
 type Viewer struct {
+	Session     string // an opaque id of the sign-in, so signing out can close its pages
 	Operator    string
 	Role        string
 	Station     string
@@ -268,6 +269,23 @@ func (h *Hub) Close() {
 		delete(h.subs, s)
 		close(s.ch)
 	}
+}
+
+// Kick disconnects every subscriber whose viewer matches (a session signed out,
+// an operator disabled) and returns how many. Their pages reconnect and are
+// refused if the session is gone.
+func (h *Hub) Kick(match func(Viewer) bool) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for s := range h.subs {
+		if match(s.viewer) {
+			delete(h.subs, s)
+			close(s.ch)
+			n++
+		}
+	}
+	return n
 }
 
 // Subscribers is how many subscribers are connected.
