@@ -35,6 +35,7 @@ type Printer struct {
 	dropAfter int // close the connection after this many more job bytes (0: never)
 	silent    bool
 	queries   int // real-time status queries received
+	onLabel   func(n int)
 }
 
 // Start listens on a free loopback port.
@@ -218,6 +219,9 @@ func (p *Printer) countLabels(chunk []byte) {
 	p.tail = window
 	for ; n > 0; n-- {
 		p.labels++
+		if p.onLabel != nil {
+			p.onLabel(p.labels)
+		}
 		start := time.Now()
 		if p.busyUntil.After(start) {
 			start = p.busyUntil
@@ -264,6 +268,11 @@ func (p *Printer) escposStatus(n byte) byte {
 
 // SetPrintTime sets how long one label takes from now on.
 func (p *Printer) SetPrintTime(d time.Duration) { p.mu.Lock(); p.PrintTime = d; p.mu.Unlock() }
+
+// OnLabel calls fn (quickly, under the printer's lock) with the label count
+// each time a label's print command (TSPL PRINT, ESC/POS cut) has arrived;
+// nil stops it.
+func (p *Printer) OnLabel(fn func(n int)) { p.mu.Lock(); p.onLabel = fn; p.mu.Unlock() }
 
 // SetPaperOut makes the printer report paper out (or not).
 func (p *Printer) SetPaperOut(v bool) { p.mu.Lock(); p.paperOut = v; p.mu.Unlock() }

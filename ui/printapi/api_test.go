@@ -148,9 +148,12 @@ func (r *rig) call(method, path, auth string, body any, hdr ...string) (int, map
 	return resp.StatusCode, out
 }
 
+func rawLabelBytes(key string) string {
+	return "SIZE 76 mm, 130 mm\r\nGAP 2 mm, 0 mm\r\nCLS\r\nTEXT 10,10,\"3\",0,1,1,\"RAW " + key + "\"\r\nPRINT 1,1\r\n"
+}
+
 func rawJob(key string) RawRequest {
-	data := "SIZE 76 mm, 130 mm\r\nGAP 2 mm, 0 mm\r\nCLS\r\nTEXT 10,10,\"3\",0,1,1,\"RAW " + key + "\"\r\nPRINT 1,1\r\n"
-	return RawRequest{Printer: "P1", Language: "tspl", DataB64: base64.StdEncoding.EncodeToString([]byte(data)), ClientKey: key}
+	return RawRequest{Printer: "P1", Language: "tspl", DataB64: base64.StdEncoding.EncodeToString([]byte(rawLabelBytes(key))), ClientKey: key}
 }
 
 func TestPrinters(t *testing.T) {
