@@ -209,4 +209,3 @@ func fire(b *testing.B, n, workers int, fn func()) {
 	}
 	wg.Wait()
 }
-
