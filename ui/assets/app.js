@@ -107,7 +107,7 @@ async function api(method, url, body) {
   let data = null;
   const ct = r.headers.get('Content-Type') || '';
   if (ct.includes('json')) data = await r.json();
-  if (r.status === 401 && S.me && url !== '/api/signin') { S.me = null; go('/signin'); } // the session ended
+  if ((r.status === 401 || (data && data.error === 'disabled')) && S.me && url !== '/api/signin') { S.me = null; liveStop(); go('/signin'); } // the session ended
   return {status: r.status, ok: r.ok, data};
 }
 
@@ -155,6 +155,7 @@ function liveConnect(params) {
   };
   ws.onclose = () => {
     setOnline(false);
+    if (!S.me) return;
     L.tries++;
     L.timer = setTimeout(() => liveConnect(L.params), Math.min(5000, 500 * L.tries));
   };
