@@ -32,10 +32,11 @@ type Options struct {
 
 // Engine is the scan-twice engine of one agent.
 type Engine struct {
-	s     *store.Store
-	opts  Options
-	log   *slog.Logger
-	picks pickCache
+	s      *store.Store
+	opts   Options
+	log    *slog.Logger
+	picks  pickCache
+	orders orderCache
 }
 
 // New returns an engine over an open store.
@@ -44,7 +45,10 @@ func New(s *store.Store, opts Options) *Engine {
 		opts.Logger = slog.Default()
 	}
 	e := &Engine{s: s, opts: opts, log: opts.Logger}
-	s.OnChange(e.picks.changed)
+	s.OnChange(func(ch store.Change) {
+		e.picks.changed(ch)
+		e.orders.forget(ch)
+	})
 	return e
 }
 

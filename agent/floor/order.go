@@ -23,6 +23,7 @@ func (t *txn) findOrder(c codes.Code) (*store.OrderRecord, error) {
 		}
 		r, err := t.tx.FindOrder(k)
 		if err == nil {
+			t.e.orders.put(r, t.tx.FeedCursor())
 			return r, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -76,7 +77,7 @@ func (t *txn) show(rec *store.OrderRecord, s *Session) {
 	if o.Waybill != nil {
 		v.WaybillNo = o.Waybill.No
 	}
-	v.Tags = o.Tags
+	v.Tags = append([]string(nil), o.Tags...)
 	v.Lines = v.Lines[:0]
 	for _, l := range o.Lines {
 		lv := lineView(&l, s)

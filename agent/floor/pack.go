@@ -136,7 +136,7 @@ func (t *txn) claim(orderID, mode string) (bool, error) {
 // returns nil (with the verdict filled) when the session had to end.
 func (t *txn) reload(s *Session, code string) (*store.OrderRecord, error) {
 	v := t.v
-	rec, err := t.tx.Order(s.OrderID)
+	rec, err := t.order(s.OrderID)
 	if err != nil {
 		v.OrderID = s.OrderID
 		v.Next = StepOrder

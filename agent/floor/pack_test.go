@@ -400,3 +400,24 @@ func TestInterceptAfterPrint(t *testing.T) {
 		t.Fatal("intercepted order verified")
 	}
 }
+
+// TestOrderCacheFollowsTheFeed: scans served from the order cache still see a
+// new version at once, and a change made outside the feed too.
+func TestOrderCacheFollowsTheFeed(t *testing.T) {
+	r := newRig(t)
+	o := order("O-1", "SF1", line("X", "米糊", 3, eanMiHu))
+	r.orders(o)
+	r.scan("PACK-01", "SF1", "")
+	r.scan("PACK-01", eanMiHu, "")
+	r.scan("PACK-01", eanMiHu, "") // from the cache
+	v2 := order("O-1", "SF1", line("X", "米糊", 2, eanMiHu))
+	v2.Version = 2
+	r.orders(v2)
+	if v := r.scan("PACK-01", eanMiHu, wire.ReasonOverQuantity); !v.Changed {
+		t.Fatal("new version not seen")
+	}
+	if err := r.s.Update(func(tx *store.Tx) error { return tx.SetOrderStatus("O-1", wire.StatusClosed) }); err != nil {
+		t.Fatal(err)
+	}
+	r.scan("PACK-01", "SF1", wire.ReasonNotReleased)
+}
