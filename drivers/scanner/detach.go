@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 )
 
 // errSessionClosed is returned by a detachableReader's Read after Close.
@@ -86,7 +87,21 @@ func (d *detachableReader) Close() error {
 		}
 		d.devClosed = true
 		d.mu.Unlock()
-		err = d.dev.Close()
+		// hidapi's hid_close can hang for good (a known race between its read
+		// thread and close in the hidapi that karalabe/usb vendors); never let
+		// that hang the scanner's owner.
+		done := make(chan error, 1)
+		go func() { done <- d.dev.Close() }()
+		select {
+		case err = <-done:
+		case <-time.After(closeWait):
+			err = errCloseHung
+		}
 	})
 	return err
 }
+
+// closeWait bounds how long Close waits for the device to let go.
+var closeWait = 3 * time.Second
+
+var errCloseHung = errors.New("the USB device did not close within 3 s and was left behind; re-plug the scanner if it stays silent")
