@@ -244,7 +244,7 @@ func TestBrowser(t *testing.T) {
 		waitJS(t, ctx, "cage open", textOf("#verdict")+`.includes('CAGE-ZTO-1')`)
 		do(t, ctx, chromedp.Focus("#scan"))
 		wedge(t, ctx, "ZT1000000001")
-		waitJS(t, ctx, "counted", textOf("#count")+`.includes('1')`)
+		waitJS(t, ctx, "counted", textOf("#count")+`.includes('件数 1')`)
 		waitJS(t, ctx, "feedback gone", `!document.querySelector('#flash') || document.querySelector('#flash').hidden`)
 		shot(t, ctx, "pda-handover-360x640", 360, 640)
 		noPageErrors(t, ctx)

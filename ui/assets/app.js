@@ -453,7 +453,7 @@ function showVerdict(v, fresh) {
   if (tags) fill(tags, ...(v.urgent ? [h('span', {class: 'tag red'}, t('urgent'))] : []),
     ...(v.tags || []).map((x) => h('span', {class: 'tag ' + (x === '重点复核' || x === '易碎' ? 'red' : 'hot')}, x)),
     v.remark ? h('span', {class: 'tag'}, '留言: ' + v.remark) : null);
-  renderLines(v.lines || []);
+  renderLines(v.mode === 'handover' ? [] : v.lines || []); // a parcel going out needs no item count
   if (S.view === 'station' && v.order_id && S.me.printing) {
     const pb = $('#previewbox');
     if (pb && pb.dataset.order !== v.order_id) {
