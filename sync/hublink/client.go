@@ -34,6 +34,9 @@ type ClientConfig struct {
 	// KeepAlive and ConnectTimeout; defaults 30s and 10s.
 	KeepAlive      time.Duration
 	ConnectTimeout time.Duration
+	// WriteTimeout bounds a publish on a connection that died before the
+	// client noticed (default 5s).
+	WriteTimeout time.Duration
 	// OnMessage receives every message, in arrival order, on one goroutine.
 	// It must not block for long.
 	OnMessage func(topic string, payload []byte)
@@ -75,6 +78,9 @@ func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 5 * time.Second
+	}
 	o := mqtt.NewClientOptions().
 		AddBroker(cfg.Broker).
 		SetClientID(cfg.ClientID).
@@ -87,7 +93,7 @@ func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		SetKeepAlive(cfg.KeepAlive).
 		SetPingTimeout(min(cfg.KeepAlive, 10*time.Second)).
 		SetConnectTimeout(cfg.ConnectTimeout).
-		SetWriteTimeout(cfg.ConnectTimeout).
+		SetWriteTimeout(cfg.WriteTimeout).
 		SetMessageChannelDepth(4096)
 	if cfg.Username != "" {
 		o.SetUsername(cfg.Username)

@@ -244,7 +244,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		gone := make(chan struct{})
 		c, err := hublink.Connect(ctx, hublink.ClientConfig{
 			Broker: h.cfg.Broker, ClientID: h.cfg.ClientID, Username: h.cfg.Username, Password: h.cfg.Password,
-			TLS: h.cfg.TLS, KeepAlive: 10 * time.Second, OnMessage: h.onMessage,
+			TLS: h.cfg.TLS, KeepAlive: 10 * time.Second, WriteTimeout: time.Second, OnMessage: h.onMessage,
 			OnLost: func(err error) { close(gone); lost <- err },
 		})
 		if err == nil {
