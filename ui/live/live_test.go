@@ -303,3 +303,23 @@ func TestWebsocketResync(t *testing.T) {
 		t.Fatalf("after resync: %v %+v", err, m3)
 	}
 }
+
+func TestKick(t *testing.T) {
+	h := New(Options{})
+	a, _, _, _ := h.Subscribe(Viewer{Session: "s1", Operator: "K1"}, 0)
+	b, _, _, _ := h.Subscribe(Viewer{Session: "s2", Operator: "K1"}, 0)
+	c, _, _, _ := h.Subscribe(Viewer{Session: "s3", Operator: "P1"}, 0)
+	if n := h.Kick(func(v Viewer) bool { return v.Operator == "K1" }); n != 2 {
+		t.Fatalf("kicked %d", n)
+	}
+	for _, s := range []*Sub{a, b} {
+		if _, ok := <-s.C(); ok {
+			t.Fatal("a kicked subscriber's channel must be closed")
+		}
+	}
+	h.Publish(TypeCounts, Audience{}, 1)
+	if m := <-c.C(); m.Type != TypeCounts {
+		t.Fatalf("the other subscriber: %+v", m)
+	}
+	a.Close() // closing twice is harmless
+}
