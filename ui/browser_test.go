@@ -173,6 +173,13 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("a temp must see exactly two buttons, saw %d", n)
 		}
 		shot(t, ctx, "pda-temp-360x640", 360, 640)
+		// 异常上报: a category from the contract and a few words.
+		do(t, ctx, chromedp.Click("#go-exception"), chromedp.WaitVisible("#category"))
+		do(t, ctx, chromedp.SetValue("#category", "damaged_packaging"), chromedp.SendKeys("#text", "外箱压坏"), chromedp.Click("#submit"))
+		waitJS(t, ctx, "reported", textOf("#result")+`.includes('已上报')`)
+		if countType(events(t, e.st), wire.EventExceptionReported) != 1 {
+			t.Fatal("exception.reported missing")
+		}
 		noPageErrors(t, ctx)
 	})
 
