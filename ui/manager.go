@@ -47,24 +47,35 @@ func (s *Server) counts(ctx context.Context) (Counts, error) {
 		return c, err
 	}
 	c.OutboxPending, c.Quarantined, c.FeedCursor = st.OutboxPending, st.Quarantined, st.FeedCursor
-	err = s.opts.Store.View(func(tx *store.Tx) error {
-		return tx.OpenOrders(func(r *store.OrderRecord) bool {
-			c.Open++
-			if r.Urgent {
-				c.Urgent++
-			}
-			if r.Order.Status == wire.StatusIntercepted {
-				c.Intercepted++
-			}
-			return true
-		})
-	})
-	if err != nil {
-		return c, err
-	}
+	c.Open = st.OpenOrders // the store's counter: no scan
 	facts, err := s.facts(ctx)
 	if err != nil {
 		return c, err
+	}
+	if s.opts.Facts == nil {
+		// Without floor facts, one pass over the open orders for urgent and intercepted.
+		err = s.opts.Store.View(func(tx *store.Tx) error {
+			return tx.OpenOrders(func(r *store.OrderRecord) bool {
+				if r.Urgent {
+					c.Urgent++
+				}
+				if r.Order.Status == wire.StatusIntercepted {
+					c.Intercepted++
+				}
+				return true
+			})
+		})
+		if err != nil {
+			return c, err
+		}
+	}
+	for i := range facts {
+		if facts[i].Urgent && facts[i].Status == wire.StatusReleased {
+			c.Urgent++
+		}
+		if facts[i].Status == wire.StatusIntercepted {
+			c.Intercepted++
+		}
 	}
 	ln := now.In(s.opts.Location)
 	day := time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, s.opts.Location)

@@ -175,7 +175,8 @@ func (s *Server) Run(ctx context.Context) error {
 				s.urgent.onChange(ctx, chs)
 			}
 			if countsDue == nil {
-				countsDue = time.After(time.Second) // at most one count push a second
+				// At most one count push every 3 s: each is a pass over the open orders.
+				countsDue = time.After(3 * time.Second)
 			}
 		case <-countsDue:
 			countsDue = nil
