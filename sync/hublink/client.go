@@ -17,9 +17,6 @@ import (
 // ACL). Match with errors.Is.
 var ErrRefused = errors.New("refused by the broker")
 
-// ErrNotConnected is returned by Publish when there is no broker connection.
-var ErrNotConnected = errors.New("not connected to the broker")
-
 // ClientConfig is one MQTT connection. The hub simulator uses it too, so that
 // only this package speaks MQTT.
 type ClientConfig struct {
