@@ -114,7 +114,7 @@ func (a *AgentProc) Kill() { a.signal(syscall.SIGKILL, 5*time.Second) }
 
 // Stop sends SIGTERM and waits (up to 30 s) for a clean shutdown.
 func (a *AgentProc) Stop() error {
-	a.signal(syscall.SIGTERM, 30*time.Second)
+	a.signal(syscall.SIGTERM, 60*time.Second)
 	err := a.ExitErr()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() != 0 {
@@ -152,8 +152,9 @@ func (a *AgentProc) Close() {
 
 // ProcSample is one reading of a process's memory and CPU time.
 type ProcSample struct {
-	RSSBytes int64
-	CPUTicks uint64 // utime + stime, in clock ticks
+	RSSBytes  int64
+	AnonBytes int64  // RssAnon
+	CPUTicks  uint64 // utime + stime, in clock ticks
 }
 
 // ReadProc reads /proc/PID/status (VmRSS) and /proc/PID/stat (utime, stime).
@@ -183,6 +184,12 @@ func parseProc(status, stat string) (ProcSample, error) {
 					return s, fmt.Errorf("process status: VmRSS %q is not a size", f[0])
 				}
 				s.RSSBytes, found = kb*1024, true
+			}
+		}
+		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			if f := strings.Fields(v); len(f) >= 1 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				s.AnonBytes = max(kb, 0) * 1024
 			}
 		}
 	}

@@ -24,6 +24,18 @@ type Invariant struct {
 	Detail  string
 	// Target marks a performance target rather than a correctness invariant.
 	Target bool
+	// Examples are some of the things that broke it.
+	Examples []string
+}
+
+func (i *Invariant) broke(example string) {
+	i.Broken++
+	if len(i.Examples) < 10 {
+		i.Examples = append(i.Examples, example)
+	}
+	if i.Detail == "" {
+		i.Detail = example
+	}
 }
 
 // Pass reports whether nothing broke it.
@@ -163,7 +175,6 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 	// The agent's orders equal the hub's.
 	orders := r.world.all()
 	oi := Invariant{Name: "the agent's order state equals the hub's (version and status)", Checked: len(orders)}
-	var firstDiff string
 	for _, o := range orders {
 		d := o.snapshot()
 		var rec *store.OrderRecord
@@ -171,18 +182,13 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 			rec, _ = tx.Order(d.OrderID)
 			return nil
 		})
-		if rec == nil || rec.Order.Version != d.Version || rec.Order.Status != d.Status {
-			oi.Broken++
-			if firstDiff == "" {
-				if rec == nil {
-					firstDiff = d.OrderID + " missing at the agent"
-				} else {
-					firstDiff = fmt.Sprintf("%s: agent v%d %s, hub v%d %s", d.OrderID, rec.Order.Version, rec.Order.Status, d.Version, d.Status)
-				}
-			}
+		switch {
+		case rec == nil:
+			oi.broke(d.OrderID + " missing at the agent")
+		case rec.Order.Version != d.Version || rec.Order.Status != d.Status:
+			oi.broke(fmt.Sprintf("%s: agent v%d %s, hub v%d %s", d.OrderID, rec.Order.Version, rec.Order.Status, d.Version, d.Status))
 		}
 	}
-	oi.Detail = firstDiff
 	add(oi)
 
 	// Parcels: verified with the right items, nothing after an intercept or hold reached the agent.
@@ -226,7 +232,6 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 	}
 	pi := Invariant{Name: "no parcel verified or handed over unverified, with a wrong or missing item, or after its intercept or hold reached the agent"}
 	li := Invariant{Name: "no label printed for an order after its intercept or hold reached the agent"}
-	var pDetail, lDetail string
 	labelsByWB := map[string][]Label{}
 	r.lmu.Lock()
 	allLabels := append([]Label(nil), r.all...)
@@ -258,30 +263,24 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 				var pd wire.PackVerifiedData
 				_ = json.Unmarshal(e.Data, &pd)
 				if why := itemsWrong(&d, pd.Scans); why != "" {
-					pi.Broken++
-					pDetail = first(pDetail, d.OrderID+": "+why)
+					pi.broke(d.OrderID + ": " + why)
 				}
 				if !interceptReached.IsZero() && at.After(interceptReached) {
-					pi.Broken++
-					pDetail = first(pDetail, d.OrderID+": verified after its intercept reached the agent")
+					pi.broke(d.OrderID + ": verified after its intercept reached the agent")
 				}
 				if heldAt(&d, at) {
-					pi.Broken++
-					pDetail = first(pDetail, d.OrderID+": verified while a hold on its SKU was active at the agent")
+					pi.broke(d.OrderID + ": verified while a hold on its SKU was active at the agent")
 				}
 			case wire.EventParcelHandedOver:
 				pi.Checked++
 				if !verified {
-					pi.Broken++
-					pDetail = first(pDetail, d.OrderID+": handed over unverified")
+					pi.broke(d.OrderID + ": handed over unverified")
 				}
 				if !interceptReached.IsZero() && at.After(interceptReached) {
-					pi.Broken++
-					pDetail = first(pDetail, d.OrderID+": handed over after its intercept reached the agent")
+					pi.broke(d.OrderID + ": handed over after its intercept reached the agent")
 				}
 				if heldAt(&d, at) {
-					pi.Broken++
-					pDetail = first(pDetail, d.OrderID+": handed over while on hold")
+					pi.broke(d.OrderID + ": handed over while on hold")
 				}
 			}
 		}
@@ -289,33 +288,27 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 			for _, l := range labelsByWB[d.Waybill.No] {
 				li.Checked++
 				if !interceptReached.IsZero() && l.At.After(interceptReached) {
-					li.Broken++
-					lDetail = first(lDetail, d.OrderID+": label came out after its intercept reached the agent")
+					li.broke(d.OrderID + ": label came out after its intercept reached the agent")
 				}
 				if heldAt(&d, l.At) {
-					li.Broken++
-					lDetail = first(lDetail, d.OrderID+": label came out while its SKU was on hold at the agent")
+					li.broke(d.OrderID + ": label came out while its SKU was on hold at the agent")
 				}
 			}
 		}
 	}
-	pi.Detail, li.Detail = pDetail, lDetail
 	add(pi)
 	add(li)
 
 	// No waybill printed twice without an authorised reprint.
 	wi := Invariant{Name: "no waybill printed twice without an authorised reprint", Checked: len(labelsByWB)}
-	var wDetail string
 	for wb, ls := range labelsByWB {
 		if wb == "" {
 			continue
 		}
 		if len(ls) > 1+reprints[wb] {
-			wi.Broken++
-			wDetail = first(wDetail, fmt.Sprintf("%s printed %d times with %d authorised reprints", wb, len(ls), reprints[wb]))
+			wi.broke(fmt.Sprintf("%s printed %d times with %d authorised reprints", wb, len(ls), reprints[wb]))
 		}
 	}
-	wi.Detail = wDetail
 	add(wi)
 
 	// Every mistake caught with the right reason.
@@ -326,8 +319,7 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 		if m.Caught {
 			c[0]++
 		} else {
-			mi.Broken++
-			mi.Detail = first(mi.Detail, fmt.Sprintf("%s at %s on %s: want %s, got %q", m.Kind, m.Station, m.OrderID, m.Want, m.Got))
+			mi.broke(fmt.Sprintf("%s at %s (%s) on %s: want %s, got ok=%v reason %q", m.Kind, m.Station, m.Via, m.OrderID, m.Want, m.OK, m.Got))
 		}
 		res.Mistakes[m.Kind] = c
 	}
@@ -353,8 +345,7 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 	fi := Invariant{Name: "every injected fault recovered", Checked: len(res.Faults)}
 	for _, f := range res.Faults {
 		if !f.OK && !strings.HasPrefix(f.Detail, "skipped") {
-			fi.Broken++
-			fi.Detail = first(fi.Detail, f.Name+": "+f.Detail)
+			fi.broke(f.Name + ": " + f.Detail)
 		}
 	}
 	add(fi)
@@ -362,13 +353,6 @@ func (r *runner) check(ctx context.Context) (*Result, error) {
 	res.latency()
 	r.targets(res)
 	return res, nil
-}
-
-func first(have, s string) string {
-	if have != "" {
-		return have
-	}
-	return s
 }
 
 // itemsWrong compares a pack.verified's scans with the order's lines.

@@ -39,7 +39,7 @@ func (r *runner) sampler(ctx context.Context) {
 		}
 		if pid := r.agent.PID(); pid > 0 {
 			if p, err := ReadProc(pid); err == nil {
-				s.RSSBytes = p.RSSBytes
+				s.RSSBytes, s.AnonBytes = p.RSSBytes, p.AnonBytes
 				if pid == lastPID && !lastAt.IsZero() {
 					s.CPU = float64(p.CPUTicks-lastTicks) / clockTicks / s.At.Sub(lastAt).Seconds()
 				}

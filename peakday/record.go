@@ -15,9 +15,9 @@ type scanRec struct {
 
 // MistakeRec is one mistake a simulated person made and what the agent said.
 type MistakeRec struct {
-	Kind, Station, OrderID string
-	Want, Got              string
-	Caught                 bool
+	Kind, Station, OrderID, Via string
+	Want, Got                   string
+	OK, Caught                  bool
 }
 
 // Unexpected is a verdict the simulated person did not expect.
@@ -30,7 +30,8 @@ type Unexpected struct {
 type Sample struct {
 	At            time.Time
 	Up            bool
-	RSSBytes      int64
+	RSSBytes      int64   // VmRSS: includes the pages of the mmapped data file
+	AnonBytes     int64   // RssAnon: the heap and stacks
 	CPU           float64 // share of one core since the last sample
 	OutboxPending int
 	FeedSeq       uint64
@@ -66,11 +67,11 @@ func (r *recorder) scan(at time.Time, d time.Duration, via string, ok bool) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) mistake(kind, station, orderID string, v Verdict) {
+func (r *recorder) mistake(kind, station, orderID, via string, v Verdict) {
 	want := expectedReason[kind]
 	r.mu.Lock()
-	r.mistakes = append(r.mistakes, MistakeRec{Kind: kind, Station: station, OrderID: orderID, Want: want, Got: v.Reason,
-		Caught: !v.OK && v.Reason == want})
+	r.mistakes = append(r.mistakes, MistakeRec{Kind: kind, Station: station, OrderID: orderID, Via: via, Want: want, Got: v.Reason,
+		OK: v.OK, Caught: !v.OK && v.Reason == want})
 	r.mu.Unlock()
 }
 

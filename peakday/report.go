@@ -73,6 +73,14 @@ func WriteReport(dir string, res *Result, m Machine, title string) error {
 		}
 		w("| %s | %s | %d | %d | %s |\n", st, i.Name, i.Checked, i.Broken, mdEscape(i.Detail))
 	}
+	for _, i := range res.Invariants {
+		if len(i.Examples) > 1 {
+			w("\nBroken — %s:\n\n", i.Name)
+			for _, e := range i.Examples {
+				w("- %s\n", mdEscape(e))
+			}
+		}
+	}
 	if len(res.Errors) > 0 {
 		w("\nErrors during the run:\n\n")
 		for _, e := range res.Errors {
@@ -136,11 +144,12 @@ func WriteReport(dir string, res *Result, m Machine, title string) error {
 			f.Recovery.Round(time.Millisecond), f.OK, mdEscape(f.Detail))
 	}
 	w("\n![outbox](outbox.png)\n\n## Memory and CPU of the agent\n\n")
-	var maxRSS int64
+	var maxRSS, maxAnon int64
 	var maxCPU, sumCPU float64
 	n := 0
 	for _, s := range res.Samples {
 		maxRSS = max(maxRSS, s.RSSBytes)
+		maxAnon = max(maxAnon, s.AnonBytes)
 		if s.CPU > 0 {
 			maxCPU = max(maxCPU, s.CPU)
 			sumCPU += s.CPU
@@ -158,8 +167,10 @@ func WriteReport(dir string, res *Result, m Machine, title string) error {
 	if n > 0 {
 		avg = sumCPU / float64(n)
 	}
-	w("Peak RSS %.1f MB; CPU %.0f%% of one core on average, %.0f%% at most (from /proc/PID/stat and /proc/PID/status every 250 ms).\n\n",
-		float64(maxRSS)/(1<<20), avg*100, maxCPU*100)
+	w("Peak RSS (VmRSS) %.1f MB, of which at most %.1f MB anonymous memory (RssAnon: heap and stacks); the rest is pages of the "+
+		"memory-mapped data file, which the kernel can drop and read again. CPU %.0f%% of one core on average, %.0f%% at most "+
+		"(from /proc/PID/stat and /proc/PID/status every 250 ms).\n\n",
+		float64(maxRSS)/(1<<20), float64(maxAnon)/(1<<20), avg*100, maxCPU*100)
 	w("The machine's 1-minute load average during the run was %.1f on average (%d cores): the latency figures include waiting for a core.\n\n", load, m.Cores)
 	w("![rss](rss.png)\n\n![cpu](cpu.png)\n")
 	return os.WriteFile(filepath.Join(dir, "REPORT.md"), []byte(b.String()), 0o644)
@@ -197,11 +208,12 @@ func (r *Result) charts(dir string) error {
 		p50 = append(p50, float64(w.P50)/1e6)
 		p99 = append(p99, float64(w.P99)/1e6)
 	}
-	var sx, ob, rss, cpu []float64
+	var sx, ob, rss, anon, cpu []float64
 	for _, s := range r.Samples {
 		sx = append(sx, s.At.Sub(t0).Seconds())
 		ob = append(ob, float64(s.OutboxPending))
 		rss = append(rss, float64(s.RSSBytes)/(1<<20))
+		anon = append(anon, float64(s.AnonBytes)/(1<<20))
 		cpu = append(cpu, s.CPU*100)
 	}
 	charts := map[string]chart{
@@ -211,8 +223,8 @@ func (r *Result) charts(dir string) error {
 			Series: []series{{Name: "p50", X: tx, Y: p50}, {Name: "p99", X: tx, Y: p99}}},
 		"outbox.png": {Title: "Outbox depth (events waiting for the hub's ack)", XLabel: "seconds", YLabel: "events", Marks: marks,
 			Series: []series{{Name: "pending", X: sx, Y: ob}}},
-		"rss.png": {Title: "Agent RSS", XLabel: "seconds", YLabel: "MB", Marks: marks, HLine: 150,
-			Series: []series{{Name: "RSS MB", X: sx, Y: rss}}},
+		"rss.png": {Title: "Agent memory", XLabel: "seconds", YLabel: "MB", Marks: marks, HLine: 150,
+			Series: []series{{Name: "VmRSS MB", X: sx, Y: rss}, {Name: "RssAnon MB", X: sx, Y: anon}}},
 		"cpu.png": {Title: "Agent CPU (% of one core)", XLabel: "seconds", YLabel: "%", Marks: marks,
 			Series: []series{{Name: "CPU %", X: sx, Y: cpu}}},
 	}
@@ -235,6 +247,9 @@ func PrintSummary(w io.Writer, res *Result) {
 			}
 		}
 		fmt.Fprintf(w, "%s  %-100s checked=%d broken=%d  %s\n", st, i.Name, i.Checked, i.Broken, i.Detail)
+		for _, e := range i.Examples {
+			fmt.Fprintf(w, "      - %s\n", e)
+		}
 	}
 	for _, f := range res.Faults {
 		fmt.Fprintf(w, "fault %-50s lasted %-10s recovered in %-10s ok=%v  %s\n", f.Name, f.Duration.Round(time.Millisecond),

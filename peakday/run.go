@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -68,6 +69,9 @@ type Options struct {
 	DataDiskMB int
 	DataDisk   string
 	Mistakes   Rates
+	// KeepData copies the agent's data file into WorkDir before the data
+	// disk is unmounted (for a look after a failed run).
+	KeepData bool
 	// LabelWait is how long a packer waits for a label before asking for a reprint.
 	LabelWait time.Duration
 	Seed      uint64
@@ -85,7 +89,7 @@ func ShortOptions(workDir string) Options {
 func FullOptions(workDir string) Options {
 	return Options{WorkDir: workDir, Orders: 58000, FeedFor: 25 * time.Minute, Stations: 46, SerialStations: 12,
 		SocketStations: 22, Docks: 4, BrokerOutage: 3 * time.Minute, DiskFullFor: 20 * time.Second,
-		PrinterGone: 10 * time.Second, DataDiskMB: 512, Mistakes: defaultRates(), LabelWait: 10 * time.Second, Seed: 20261111}
+		PrinterGone: 10 * time.Second, DataDiskMB: 1536, Mistakes: defaultRates(), LabelWait: 10 * time.Second, Seed: 20261111}
 }
 
 func defaultRates() Rates {
@@ -393,6 +397,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.KeepData {
+		if err := copyFile(filepath.Join(r.dataDir, "dockhand.db"), filepath.Join(opts.WorkDir, "dockhand.db")); err != nil {
+			res.Errors = append(res.Errors, "keep the data file: "+err.Error())
+		}
+	}
 	res.Worked, res.Drained = worked, drained
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		res.Errors = append(res.Errors, "feed: "+runErr.Error())
@@ -597,4 +606,21 @@ func (r *runner) mountDataDisk(ctx context.Context) (func(), error) {
 	}
 	r.disk = fmt.Sprintf("tmpfs of %d MB mounted on the data dir", mb)
 	return func() { _ = syscall.Unmount(r.dataDir, syscall.MNT_DETACH) }, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -135,7 +135,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 		}
 		v, err := s.do(ctx, code)
 		if err == nil {
-			s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, v)
+			s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
 			if v.OK {
 				_, _ = s.screen.Action(ctx, "cancel", nil)
 			}
@@ -183,7 +183,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 			if l.Gift && plan.gift && d.Waybill != nil {
 				plan.gift = false
 				if v, err := s.do(ctx, d.Waybill.No); err == nil {
-					s.run.rec.mistake(MistakeMissingGift, s.id, d.OrderID, v)
+					s.run.rec.mistake(MistakeMissingGift, s.id, d.OrderID, s.via, v)
 					if v.OK {
 						s.run.rec.unexpected(s.id, d.OrderID, "verified without its gift", v)
 						return
@@ -202,7 +202,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 					plan.wrong = false
 					if wrong := s.run.wrongBarcode(s.r, &d); wrong != "" {
 						if v, err := s.do(ctx, wrong); err == nil {
-							s.run.rec.mistake(MistakeWrongItem, s.id, d.OrderID, v)
+							s.run.rec.mistake(MistakeWrongItem, s.id, d.OrderID, s.via, v)
 						}
 					}
 				}
@@ -226,7 +226,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 				if plan.double && counts[l.LineID] >= l.Qty && len(l.Barcodes) > 0 {
 					plan.double = false
 					if v2, err := s.do(ctx, l.Barcodes[0]); err == nil {
-						s.run.rec.mistake(MistakeDoubleScan, s.id, d.OrderID, v2)
+						s.run.rec.mistake(MistakeDoubleScan, s.id, d.OrderID, s.via, v2)
 					}
 				}
 			case v.Reason == wire.ReasonOnHold || v.Reason == wire.ReasonIntercepted:
@@ -265,7 +265,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 			if err == nil && seq > 0 && s.run.waitSeq(ctx, seq) {
 				v, err := s.do(ctx, d.Waybill.No)
 				if err == nil {
-					s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, v)
+					s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
 					if !v.OK {
 						s.pull(ctx, d.OrderID)
 						return
@@ -279,7 +279,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 			plan.swapped = false
 			if other := s.run.otherWaybill(s.r, d.OrderID); other != "" {
 				if v, err := s.do(ctx, other); err == nil {
-					s.run.rec.mistake(MistakeSwapped, s.id, d.OrderID, v)
+					s.run.rec.mistake(MistakeSwapped, s.id, d.OrderID, s.via, v)
 				}
 			}
 		}
@@ -366,7 +366,7 @@ func (s *station) dock(ctx context.Context, parcels <-chan *order) {
 				continue
 			}
 			if d.Status == wire.StatusIntercepted {
-				s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, v)
+				s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
 				if !v.OK {
 					s.pull(ctx, d.OrderID)
 				}

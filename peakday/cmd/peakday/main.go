@@ -43,6 +43,7 @@ func main() {
 func run(short bool, out, work, binary string, orders int, feedFor time.Duration, disk string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	keep := work != ""
 	if work == "" {
 		d, err := os.MkdirTemp("", "peakday-")
 		if err != nil {
@@ -72,6 +73,7 @@ func run(short bool, out, work, binary string, orders int, feedFor time.Duration
 	}
 	opts.Log = log
 	opts.DataDisk = disk
+	opts.KeepData = keep
 	start := time.Now()
 	res, err := peakday.Run(ctx, opts)
 	if err != nil {
