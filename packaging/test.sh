@@ -243,10 +243,7 @@ fi
 out=$("$R/usr/bin/dockhand" version)
 grep -q -- "$version" <<<"$out" || fail "installed binary prints '$out'"
 echo "  files, user, groups and modes as documented; installed binary: $out"
-
-step "the installed binary talks to systemd (Type=notify, WatchdogSec)"
-DOCKHAND_BIN="$R/usr/bin/dockhand" $GO test -count=1 -run '^TestBinaryTalksToSystemd$' ./agent/service ||
-	fail "the packaged binary does not do what the systemd unit expects"
+cp "$R/usr/bin/dockhand" "$work/installed-dockhand"
 
 step "upgrade keeps an edited config; remove keeps config and data; purge deletes data"
 echo "# edited by the warehouse" >>"$R/etc/dockhand/dockhand.yaml"
@@ -265,5 +262,9 @@ dpkg_r -P dockhand >"$work/dpkg.log" 2>&1 || fail "purge: $(cat "$work/dpkg.log"
 [ ! -e "$R/var/lib/dockhand" ] || fail "purge left the data"
 [ ! -e "$R/etc/dockhand" ] || fail "purge left /etc/dockhand"
 echo "  ok"
+
+step "the installed binary talks to systemd (Type=notify, WatchdogSec)"
+DOCKHAND_BIN="$work/installed-dockhand" $GO test -count=1 -run '^TestBinaryTalksToSystemd$' ./agent/service ||
+	fail "the packaged binary does not do what the systemd unit expects"
 
 step "done: package-test passed"
