@@ -420,7 +420,9 @@ func (q *Queue) settle(d *device, outs []outcome) {
 		}
 	}
 	jobs := make([]Job, len(outs))
-	err := q.st.Group(func(tx *store.Tx) error {
+	// Nobody waits on this commit in a hurry: it rides along with the next
+	// submission or sending mark rather than holding them up.
+	err := q.st.GroupSoon(settleWait, func(tx *store.Tx) error {
 		for i, o := range outs {
 			jobs[i] = o.f.job
 			if o.state == StateUncertain {
@@ -465,6 +467,10 @@ func (q *Queue) settle(d *device, outs []outcome) {
 		q.jobChanged(j)
 	}
 }
+
+// settleWait bounds how long a job's final state waits for another commit to
+// ride along with.
+const settleWait = 5 * time.Millisecond
 
 const faultText = "打印中出现故障,请检查标签 (the printer reported a fault while printing: check the label)"
 

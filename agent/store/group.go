@@ -3,8 +3,10 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Group runs fn in a read-write transaction shared with other concurrent Group
@@ -20,6 +22,14 @@ import (
 // the agent down.
 func (s *Store) Group(fn func(*Tx) error) error {
 	return s.group.do(s, fn)
+}
+
+// GroupSoon is Group for a change nobody waits on in a hurry (a print job's
+// final state): fn rides along with the next commit that a Group call makes, so
+// it does not hold up the callers that wait; when no such call comes within
+// wait, it is committed on its own. It returns once fn is committed.
+func (s *Store) GroupSoon(wait time.Duration, fn func(*Tx) error) error {
+	return s.group.soon(s, wait, fn)
 }
 
 // GroupStats reports how many transactions Group committed and how many calls
@@ -42,6 +52,8 @@ type pendingCall struct {
 	fn   func(*Tx) error
 	err  error
 	done chan struct{}
+	lazy bool      // GroupSoon: waits for a Group call to ride along with
+	due  time.Time // when a lazy call commits on its own
 }
 
 // maxGroup bounds how many calls share one transaction.
@@ -60,12 +72,36 @@ func (c *committer) do(s *Store, fn func(*Tx) error) error {
 	return p.err
 }
 
+func (c *committer) soon(s *Store, wait time.Duration, fn func(*Tx) error) error {
+	p := &pendingCall{fn: fn, done: make(chan struct{}), lazy: true, due: time.Now().Add(wait)}
+	c.mu.Lock()
+	c.queue = append(c.queue, p)
+	c.mu.Unlock()
+	t := time.AfterFunc(wait, func() {
+		c.mu.Lock()
+		if !c.running && slices.Contains(c.queue, p) {
+			c.running = true
+			go c.loop(s)
+		}
+		c.mu.Unlock()
+	})
+	<-p.done
+	t.Stop()
+	return p.err
+}
+
 func (c *committer) loop(s *Store) {
 	for {
 		c.mu.Lock()
 		n := min(len(c.queue), maxGroup)
+		now := time.Now()
+		if n > 0 && !slices.ContainsFunc(c.queue, func(p *pendingCall) bool { return !p.lazy || !now.Before(p.due) }) {
+			n = 0 // only lazy calls, none due: they wait for a Group call or their timer
+		}
 		if n == 0 {
-			c.queue = nil
+			if len(c.queue) == 0 {
+				c.queue = nil
+			}
 			c.running = false
 			c.mu.Unlock()
 			return

@@ -3,8 +3,10 @@ package store
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestGroupIsolatesFailures commits a group in which one call fails and one
@@ -91,4 +93,50 @@ func TestGroupShares(t *testing.T) {
 		return nil
 	})
 	t.Logf("%d calls in %d commits", calls, commits)
+}
+
+// TestGroupSoonRidesAlong: a lazy change waits for the next Group call and
+// commits with it; with no such call it commits on its own after its wait.
+func TestGroupSoonRidesAlong(t *testing.T) {
+	s := openTest(t, Options{})
+	lazy := make(chan error, 1)
+	go func() {
+		lazy <- s.GroupSoon(time.Hour, func(tx *Tx) error { return tx.PutRaw("test", "lazy", []byte("x")) })
+	}()
+	// Wait until the lazy call is queued, then make a commit that waits.
+	for {
+		s.group.mu.Lock()
+		n := len(s.group.queue)
+		s.group.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	c0, _ := s.GroupStats()
+	if err := s.Group(func(tx *Tx) error { return tx.PutRaw("test", "eager", []byte("x")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-lazy; err != nil {
+		t.Fatal(err)
+	}
+	if c1, _ := s.GroupStats(); c1-c0 != 1 {
+		t.Fatalf("%d commits, want the lazy change in the eager one's commit", c1-c0)
+	}
+	// Alone, it commits after its wait.
+	start := time.Now()
+	if err := s.GroupSoon(20*time.Millisecond, func(tx *Tx) error { return tx.PutRaw("test", "alone", []byte("x")) }); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 20*time.Millisecond {
+		t.Fatalf("committed after %v, before its wait", waited)
+	}
+	_ = s.View(func(tx *Tx) error {
+		for _, k := range []string{"lazy", "eager", "alone"} {
+			if tx.GetRaw("test", k) == nil {
+				t.Errorf("%s lost", k)
+			}
+		}
+		return nil
+	})
 }
