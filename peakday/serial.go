@@ -152,7 +152,9 @@ func (s *SerialScanner) Scan(ctx context.Context, _, _, code string) (Verdict, e
 		case <-t.C:
 			return Verdict{}, fmt.Errorf("%w: no verdict for %q within %s", ErrNoAnswer, code, s.wait)
 		case v := <-s.verdicts:
-			if v.Code != "" && v.Code != code {
+			// Verdicts of the bench screen's actions (confirm, cancel) carry no
+			// code and may arrive late: only this code's verdict answers the scan.
+			if v.Code != code {
 				continue
 			}
 			if v.Error != "" {
