@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -34,15 +35,20 @@ func notify(state string) error {
 // watchdogInterval reads $WATCHDOG_USEC (and $WATCHDOG_PID, which must name
 // this process when set), as sd_watchdog_enabled(3) does.
 func watchdogInterval() (time.Duration, bool) {
-	usec := os.Getenv("WATCHDOG_USEC")
+	return parseWatchdog(os.Getenv("WATCHDOG_USEC"), os.Getenv("WATCHDOG_PID"), os.Getpid())
+}
+
+// parseWatchdog turns the watchdog variables into an interval; ok is false
+// when there is no watchdog for process self.
+func parseWatchdog(usec, pid string, self int) (d time.Duration, ok bool) {
 	if usec == "" {
 		return 0, false
 	}
-	if pid := os.Getenv("WATCHDOG_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
+	if pid != "" && pid != strconv.Itoa(self) {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(usec, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n > int64(math.MaxInt64/time.Microsecond) {
 		return 0, false
 	}
 	return time.Duration(n) * time.Microsecond, true

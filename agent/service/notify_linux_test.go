@@ -183,3 +183,22 @@ func TestWatchdogPingsOnlyWhileHealthy(t *testing.T) {
 		t.Fatal("WatchdogLoop did not return after cancel")
 	}
 }
+
+// FuzzParseWatchdog feeds the watchdog variables, which come from outside
+// the process: parsing never panics, and a configured watchdog always has a
+// positive interval.
+func FuzzParseWatchdog(f *testing.F) {
+	for _, s := range []string{"30000000", "0", "-1", "", "1e6", "18446744073709551616", "9223372036854775807", " 5"} {
+		f.Add(s, "")
+	}
+	f.Add("1000", "42")
+	f.Fuzz(func(t *testing.T, usec, pid string) {
+		d, ok := parseWatchdog(usec, pid, 42)
+		if ok && d <= 0 {
+			t.Errorf("WATCHDOG_USEC=%q: enabled with interval %v", usec, d)
+		}
+		if !ok && d != 0 {
+			t.Errorf("WATCHDOG_USEC=%q: disabled but interval %v", usec, d)
+		}
+	})
+}

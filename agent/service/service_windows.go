@@ -11,7 +11,11 @@ import (
 	"time"
 
 	"github.com/kardianos/service"
+	"golang.org/x/sys/windows"
 )
+
+// maxLogSize is the size beyond which the log is set aside at service start.
+const maxLogSize = 10 << 20
 
 // stopTimeout bounds how long a stop request waits for the agent to finish;
 // the service manager's own limit is about 20 s by default.
@@ -104,9 +108,35 @@ func RunService(name string, run func(ctx context.Context) error) error {
 		return fmt.Errorf("service run: %w", err)
 	}
 	p.log, _ = s.SystemLogger(nil)
+	if err := redirectStderr(); err != nil && p.log != nil {
+		_ = p.log.Warningf("dockhand keeps no log file: %v", err)
+	}
 	if err := s.Run(); err != nil {
 		return fmt.Errorf("service run: %w", err)
 	}
+	return nil
+}
+
+// redirectStderr sends standard error, where the agent logs and where a
+// crash is reported, to dockhand.log in the data folder: a service has no
+// console. A log over maxLogSize is renamed dockhand.log.1 first.
+func redirectStderr() error {
+	if err := os.MkdirAll(DataDir(), 0o750); err != nil {
+		return fmt.Errorf("log folder: %w", err)
+	}
+	path := filepath.Join(DataDir(), "dockhand.log")
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxLogSize {
+		_ = os.Rename(path, path+".1")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("log file: %w", err)
+	}
+	if err := windows.SetStdHandle(windows.STD_ERROR_HANDLE, windows.Handle(f.Fd())); err != nil {
+		f.Close()
+		return fmt.Errorf("log file: %w", err)
+	}
+	os.Stderr = f
 	return nil
 }
 
