@@ -82,12 +82,12 @@ func (c chart) render() *image.RGBA {
 	text(img, left, 18, c.Title, black)
 	text(img, cw/2-40, ch-8, c.XLabel, black)
 	text(img, left+4, top+12, c.YLabel, black)
-	for _, m := range c.Marks {
+	for mi, m := range c.Marks {
 		x := px(m.X)
 		for y := top; y < py(0); y += 4 {
 			img.Set(x, y, color.RGBA{160, 160, 160, 255})
 		}
-		text(img, x+2, top+24+(int(m.X)%3)*12, m.Label, color.RGBA{110, 110, 110, 255})
+		text(img, x+2, top+24+(mi%5)*12, m.Label, color.RGBA{110, 110, 110, 255})
 	}
 	if c.HLine > 0 {
 		for x := left; x < cw-right; x += 6 {
