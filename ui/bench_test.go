@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/dockhand/dockhand/agent/sample"
+	"github.com/dockhand/dockhand/agent/store"
+	"github.com/dockhand/dockhand/sync/wire"
 )
 
 // BenchmarkScanPushTo200Pages: a packer's scan through the API (real engine,
@@ -153,4 +157,56 @@ func BenchmarkPDAFirstLoadRaw(b *testing.B) {
 		n = firstLoad(b, e.srv, false)
 	}
 	b.ReportMetric(float64(n), "bytes/load")
+}
+
+// loadSample puts n generated orders into the env's store.
+func loadSample(b *testing.B, e *env, n int) {
+	b.Helper()
+	opts := sample.DefaultOptions()
+	opts.Count, opts.Start, opts.Interval = n, t0.Add(-48*time.Hour), 5*time.Second
+	var items []wire.FeedItem
+	flush := func() {
+		if _, err := e.st.ApplyFeed(items); err != nil {
+			b.Fatal(err)
+		}
+		items = items[:0]
+	}
+	for m := range sample.Messages(opts) {
+		m := m
+		items = append(items, wire.FeedItem{Msg: &m})
+		if len(items) == 2000 {
+			flush()
+		}
+	}
+	flush()
+}
+
+// BenchmarkManagerCounts: the live counts with 20,000 open orders (what each
+// counts push costs on a peak day).
+func BenchmarkManagerCounts(b *testing.B) {
+	e := newEnv(b, false)
+	loadSample(b, e, 20000)
+	m := e.client().signIn("M1", "9000", "")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if st, _, raw := m.do("GET", "/api/manager/counts", nil); st != 200 {
+			b.Fatalf("%d %s", st, raw)
+		}
+	}
+}
+
+// BenchmarkOpenOrdersScan is the baseline: one bare pass over the same open orders.
+func BenchmarkOpenOrdersScan(b *testing.B) {
+	e := newEnv(b, false)
+	loadSample(b, e, 20000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		e.st.View(func(tx *store.Tx) error {
+			return tx.OpenOrders(func(*store.OrderRecord) bool { n++; return true })
+		})
+		if n < 19000 {
+			b.Fatalf("only %d open orders", n)
+		}
+	}
 }

@@ -29,7 +29,6 @@ type Counts struct {
 	OutboxPending   int       `json:"outbox_pending"`
 	Quarantined     int       `json:"quarantined"`
 	FeedCursor      uint64    `json:"feed_cursor"`
-	PendingUrgent   int       `json:"pending_urgent"`
 }
 
 func (s *Server) facts(ctx context.Context) ([]OrderFact, error) {
@@ -100,7 +99,6 @@ func (s *Server) counts(ctx context.Context) (Counts, error) {
 		}
 	}
 	c.Alarms = len(SLAAlarms(facts, now))
-	c.PendingUrgent = len(s.urgent.pending("manager"))
 	return c, nil
 }
 

@@ -600,7 +600,7 @@ function renderCounts(c) {
   fill(box, n('open', c.open), n('urgentN', c.urgent, c.urgent ? 'warn' : ''), n('intercepted', c.intercepted, c.intercepted ? 'alarm' : ''),
     n('toPull', c.to_pull, c.to_pull ? 'alarm' : ''), n('notPicked', c.not_picked), n('picked', c.picked), n('verified', c.verified),
     n('handedToday', c.handed_over_today), n('alarms', c.alarms, c.alarms ? 'alarm' : ''), n('outbox', c.outbox_pending, c.outbox_pending > 100 ? 'warn' : ''),
-    n('quarantine', c.quarantined, c.quarantined ? 'warn' : ''), n('pendingUrgent', c.pending_urgent, c.pending_urgent ? 'warn' : ''));
+    n('quarantine', c.quarantined, c.quarantined ? 'warn' : ''), n('pendingUrgent', S.popups.size, S.popups.size ? 'warn' : ''));
 }
 const table = (head, rows) => h('table', null, h('tr', null, ...head.map((x) => h('th', null, x))), ...rows);
 async function managerTab(k) {

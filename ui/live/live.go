@@ -288,6 +288,19 @@ func (h *Hub) Kick(match func(Viewer) bool) int {
 	return n
 }
 
+// Any reports whether a connected subscriber matches (e.g. is a manager's page),
+// so costly pushes are skipped when no one would see them.
+func (h *Hub) Any(match func(Viewer) bool) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if match(s.viewer) {
+			return true
+		}
+	}
+	return false
+}
+
 // Subscribers is how many subscribers are connected.
 func (h *Hub) Subscribers() int {
 	h.mu.Lock()
