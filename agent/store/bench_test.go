@@ -41,7 +41,16 @@ func feedBatches(n, size int, fn func([]wire.FeedItem) error) error {
 	for m := range sample.Messages(opts) {
 		seq++
 		m.Seq = seq
-		mm := m
+		// Through the wire and back, as the hub link hands messages over (with
+		// the order's raw bytes).
+		b, err := wire.EncodeFeed(m)
+		if err != nil {
+			return err
+		}
+		mm, err := wire.DecodeFeed(b)
+		if err != nil {
+			return err
+		}
 		batch = append(batch, wire.FeedItem{Msg: &mm})
 		if len(batch) == size {
 			if err := fn(batch); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -215,8 +216,40 @@ func (tx *Tx) OpenOrders(fn func(*OrderRecord) bool) error {
 // FeedCursor is the last applied feed seq.
 func (tx *Tx) FeedCursor() uint64 { return readU64(tx.tx.Bucket(bMeta).Get(kFeedCursor)) }
 
-// putOrder stores rec and keeps every index right. old is the previous version or nil.
-func (tx *Tx) putOrder(rec *OrderRecord, old *OrderRecord) error {
+// encodeRecord encodes rec as OrderRecord's JSON. raw, when given, is the order
+// document exactly as the hub sent it (already checked by the decoder): it is
+// kept as it is instead of being encoded again, which was most of the cost of
+// applying the feed.
+func encodeRecord(rec *OrderRecord, raw []byte) ([]byte, error) {
+	if raw == nil {
+		return json.Marshal(rec)
+	}
+	b := make([]byte, 0, len(raw)+160)
+	b = append(b, `{"order":`...)
+	b = append(b, raw...)
+	if rec.Urgent {
+		b = append(b, `,"urgent":true`...)
+	}
+	if len(rec.Reasons) > 0 {
+		rs, err := json.Marshal(rec.Reasons)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"reasons":`...)
+		b = append(b, rs...)
+	}
+	b = append(b, `,"feed_seq":`...)
+	b = strconv.AppendUint(b, rec.FeedSeq, 10)
+	b = append(b, `,"first_seen":"`...)
+	b = rec.FirstSeen.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","updated":"`...)
+	b = rec.Updated.AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...), nil
+}
+
+// putOrder stores rec and keeps every index right. old is the previous version or
+// nil; raw is the hub's bytes of rec.Order when they are at hand.
+func (tx *Tx) putOrder(rec *OrderRecord, old *OrderRecord, raw []byte) error {
 	o := &rec.Order
 	id := []byte(o.OrderID)
 	if tx.s.opts.Classify != nil {
@@ -225,7 +258,7 @@ func (tx *Tx) putOrder(rec *OrderRecord, old *OrderRecord) error {
 		rec.Urgent = o.Priority == wire.PriorityUrgent
 		rec.Reasons = o.PriorityReasons
 	}
-	v, err := json.Marshal(rec)
+	v, err := encodeRecord(rec, raw)
 	if err != nil {
 		return fmt.Errorf("encode order %s: %w", o.OrderID, err)
 	}
@@ -290,8 +323,9 @@ func closedKey(t time.Time, id string) []byte {
 	return append(k, id...)
 }
 
-// upsert applies an order document by version; it reports whether it changed anything.
-func (tx *Tx) upsert(o *wire.Order, seq uint64) (bool, error) {
+// upsert applies an order document by version; it reports whether it changed
+// anything. raw is the document's bytes as the hub sent them, or nil.
+func (tx *Tx) upsert(o *wire.Order, raw []byte, seq uint64) (bool, error) {
 	now := tx.s.opts.Now()
 	var old *OrderRecord
 	if v := tx.tx.Bucket(bOrders).Get([]byte(o.OrderID)); v != nil {
@@ -308,12 +342,12 @@ func (tx *Tx) upsert(o *wire.Order, seq uint64) (bool, error) {
 	if old != nil {
 		rec.FirstSeen = old.FirstSeen
 	}
-	return true, tx.putOrder(rec, old)
+	return true, tx.putOrder(rec, old, raw)
 }
 
 // UpsertOrder stores an order document by version outside the feed (sample data
 // loading, tests); it reports whether the store changed.
-func (tx *Tx) UpsertOrder(o *wire.Order) (bool, error) { return tx.upsert(o, 0) }
+func (tx *Tx) UpsertOrder(o *wire.Order) (bool, error) { return tx.upsert(o, nil, 0) }
 
 // SetOrderStatus changes an order's status locally (e.g. shipped after handover),
 // keeping the hub's version so the hub's next version still replaces it.
@@ -325,7 +359,7 @@ func (tx *Tx) SetOrderStatus(id, status string) error {
 	rec := *old
 	rec.Order.Status = status
 	rec.Updated = tx.s.opts.Now()
-	return tx.putOrder(&rec, old)
+	return tx.putOrder(&rec, old, nil)
 }
 
 func (tx *Tx) setHold(h *wire.Hold) error {
@@ -356,7 +390,7 @@ func (tx *Tx) addNotice(n *wire.Notice, seq uint64) error {
 func (tx *Tx) applyMsg(m *wire.FeedMessage, st *wire.ApplyStats) error {
 	switch m.Kind {
 	case wire.KindOrderUpsert:
-		changed, err := tx.upsert(m.Order, m.Seq)
+		changed, err := tx.upsert(m.Order, m.RawOrder, m.Seq)
 		if err != nil {
 			return fmt.Errorf("apply order %s: %w", m.Order.OrderID, err)
 		}

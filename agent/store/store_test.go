@@ -381,3 +381,32 @@ func TestOrderRecordJSON(t *testing.T) {
 		t.Fatalf("round trip: %v %v", got, err)
 	}
 }
+
+// An order applied from the hub's own bytes reads back the same as one encoded
+// by the store, unknown fields and all.
+func TestApplyKeepsHubBytes(t *testing.T) {
+	s := openTest(t, Options{})
+	payload := []byte(`{"seq": 1, "kind": "order.upsert", "at": "2026-01-28T09:00:47.000+08:00", "order": {"order_id": "O-1", "version": 2,
+		"platform": "douyin", "platform_order_no": "599", "warehouse": "HZ01", "status": "released", "priority": "urgent",
+		"receiver": {"name": "𠮷田 🐼", "phone": "141****9028", "province": "台湾省", "city": "台北市", "district": "信义区", "address": "市府路1号"},
+		"carrier": {"code": "SF", "name": "顺丰"}, "waybill": {"no": "SF9"}, "future": [1, 2],
+		"lines": [{"line_id": "1", "sku": "A", "name": "米糊", "barcodes": ["6971234567888"], "qty": 3, "gift": true}],
+		"paid_at": "2026-01-28T04:04:47.000+08:00"}}`)
+	m, err := wire.DecodeFeed(payload)
+	if err != nil || m.RawOrder == nil {
+		t.Fatalf("decode: %v (raw %d bytes)", err, len(m.RawOrder))
+	}
+	if _, err := s.ApplyFeed([]wire.FeedItem{{Msg: &m}}); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx *Tx) error {
+		r, err := tx.OrderByWaybill("SF9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Order.Receiver.Name != "𠮷田 🐼" || !r.Order.Lines[0].Gift || r.Order.Version != 2 || !r.Urgent || r.FeedSeq != 1 || r.FirstSeen.IsZero() {
+			t.Errorf("read back %+v", r)
+		}
+		return nil
+	})
+}

@@ -25,13 +25,16 @@ const (
 
 // FeedMessage is one message of the warehouse feed or of an agent's own feed.
 type FeedMessage struct {
-	Seq      uint64  `json:"seq"`
-	Kind     string  `json:"kind"`
-	At       Time    `json:"at"`
-	Snapshot bool    `json:"snapshot,omitempty"`
-	Order    *Order  `json:"order,omitempty"`
-	Hold     *Hold   `json:"hold,omitempty"`
-	Notice   *Notice `json:"notice,omitempty"`
+	Seq      uint64 `json:"seq"`
+	Kind     string `json:"kind"`
+	At       Time   `json:"at"`
+	Snapshot bool   `json:"snapshot,omitempty"`
+	Order    *Order `json:"order,omitempty"`
+	// RawOrder is the order document exactly as the hub sent it (set by
+	// DecodeFeed), so the store can keep it without encoding it again.
+	RawOrder json.RawMessage `json:"-"`
+	Hold     *Hold           `json:"hold,omitempty"`
+	Notice   *Notice         `json:"notice,omitempty"`
 }
 
 // Hold is a quality hold (质检拦截) on a SKU, optionally on one batch.
@@ -80,13 +83,13 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // envelope mirrors FeedMessage with pointers where presence matters.
 type envelope struct {
-	Seq      *uint64 `json:"seq"`
-	Kind     *string `json:"kind"`
-	At       *Time   `json:"at"`
-	Snapshot bool    `json:"snapshot"`
-	Order    *Order  `json:"order"`
-	Hold     *Hold   `json:"hold"`
-	Notice   *Notice `json:"notice"`
+	Seq      *uint64         `json:"seq"`
+	Kind     *string         `json:"kind"`
+	At       *Time           `json:"at"`
+	Snapshot bool            `json:"snapshot"`
+	Order    json.RawMessage `json:"order"`
+	Hold     *Hold           `json:"hold"`
+	Notice   *Notice         `json:"notice"`
 }
 
 // DecodeFeed parses and validates one feed payload. Unknown kinds decode without
@@ -120,7 +123,14 @@ func DecodeFeed(payload []byte) (FeedMessage, error) {
 		return fail(err.Error(), err)
 	}
 	m := FeedMessage{Seq: *env.Seq, Kind: *env.Kind, At: *env.At, Snapshot: env.Snapshot,
-		Order: env.Order, Hold: env.Hold, Notice: env.Notice}
+		Hold: env.Hold, Notice: env.Notice}
+	if len(env.Order) > 0 && string(env.Order) != "null" {
+		var o Order
+		if err := json.Unmarshal(env.Order, &o); err != nil {
+			return fail(jsonReason(prefixField(err, "order")), err)
+		}
+		m.Order, m.RawOrder = &o, env.Order
+	}
 	if m.Seq == 0 && !m.Snapshot {
 		return fail("seq 0 is only allowed on snapshot messages", nil)
 	}
@@ -278,4 +288,21 @@ func (it FeedItem) Seq() uint64 {
 		return it.Bad.Seq
 	}
 	return 0
+}
+
+// prefixField puts the envelope's field name before a type error's field path,
+// so that an error inside the order reads "order.version", as it did when the
+// order was decoded with the envelope.
+func prefixField(err error, name string) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		cp := *te
+		if cp.Field == "" {
+			cp.Field = name
+		} else {
+			cp.Field = name + "." + cp.Field
+		}
+		return &cp
+	}
+	return err
 }
