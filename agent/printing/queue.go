@@ -85,6 +85,7 @@ type device struct {
 	pids        chan string   // ESC/POS process ids from the reader
 	oneWay      atomic.Bool   // the port has no back channel
 	pidSeq      atomic.Uint32
+	asked       atomic.Int64 // status questions before sending (the cache was stale)
 	wmu         sync.Mutex // one writer on the port at a time
 	amu         sync.Mutex // one status question at a time
 
@@ -130,14 +131,16 @@ func (d *device) nextPID() string {
 }
 
 // canDirect reports whether a new job may skip the store's queue: nothing
-// waits before it, the printer is connected and answered fine a moment ago.
-func (d *device) canDirect(fresh time.Duration) bool {
-	if st, _ := d.sup.State(); st != transport.StateConnected || len(d.direct) > cap(d.direct)/2 {
+// waits before it, the window has room, the printer is connected and answered
+// fine a moment ago.
+func (d *device) canDirect(fresh time.Duration, window int) bool {
+	if st, _ := d.sup.State(); st != transport.StateConnected || len(d.direct) > 0 {
 		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return !d.backlog && !d.freshAt.IsZero() && time.Since(d.freshAt) < fresh && (!d.known || d.status.OK())
+	return !d.backlog && len(d.flights) < window && !d.freshAt.IsZero() && time.Since(d.freshAt) < fresh &&
+		(!d.known || d.status.OK())
 }
 
 // PrinterState is a printer as the UI and the hub status show it.
@@ -538,7 +541,7 @@ func (q *Queue) Submit(_ context.Context, sub Submission) (job Job, existed bool
 // straight to the sender (direct): one commit from request to printer, and a
 // crash before the bytes went out leaves it uncertain like any sending job.
 func (q *Queue) enqueue(tx *store.Tx, j *Job, d *device) (direct bool, err error) {
-	direct = d.canDirect(q.opts.StatusFresh)
+	direct = d.canDirect(q.opts.StatusFresh, q.opts.Window)
 	if direct {
 		j.State, j.Attempts = StateSending, 1
 	} else {

@@ -88,6 +88,27 @@ func (r *rig) addOrder(id, waybill, status, batch string) {
 	}
 }
 
+// waitReported waits until the printer has reported state s: a status answer
+// younger than Options.StatusFresh may still be trusted before that.
+func (r *rig) waitReported(s printer.State) {
+	r.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		n := len(r.state)
+		last := printer.State("")
+		if n > 0 {
+			last = r.state[n-1]
+		}
+		r.mu.Unlock()
+		if last == s {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.t.Fatalf("the printer never reported %s", s)
+}
+
 func (r *rig) wait(id string) Job {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -188,6 +209,7 @@ func TestRefusals(t *testing.T) {
 func TestPaperOutHoldsThenPrints(t *testing.T) {
 	r := newRig(t, "tspl")
 	r.pr.SetPaperOut(true)
+	r.waitReported(printer.PaperOut)
 	j, err := r.q.PrintWaybill(context.Background(), "O-1", "P1", "", "")
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +246,7 @@ func TestPaperOutHoldsThenPrints(t *testing.T) {
 func TestInterceptAfterQueueCancels(t *testing.T) {
 	r := newRig(t, "tspl")
 	r.pr.SetCoverOpen(true)
+	r.waitReported(printer.CoverOpen)
 	j, err := r.q.PrintWaybill(context.Background(), "O-1", "P1", "", "")
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +266,7 @@ func TestInterceptAfterQueueCancels(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if j.State != StateCancelled || r.pr.Labels() != 0 {
-		t.Fatalf("intercepted job = %s, labels %d; want cancelled and nothing printed", j.State, r.pr.Labels())
+		t.Fatalf("intercepted job = %s (%s), labels %d; want cancelled and nothing printed", j.State, j.Detail, r.pr.Labels())
 	}
 }
 

@@ -68,7 +68,7 @@ func (q *Queue) work(ctx context.Context, d *device) {
 			}
 		}
 		if len(carry) > 0 {
-			q.sendAll(ctx, d, carry)
+			q.sendDirect(ctx, d, carry)
 			carry = nil
 			continue
 		}
@@ -226,10 +226,19 @@ func (q *Queue) process(ctx context.Context, d *device, jobs []Job) bool {
 	return q.write(ctx, d, send, known)
 }
 
-// sendAll writes jobs that were committed as "sending" when they were
-// submitted (the printer was idle and known to be fine).
-func (q *Queue) sendAll(ctx context.Context, d *device, jobs []Job) {
-	q.write(ctx, d, jobs, true)
+// sendDirect writes jobs that were committed as "sending" when they were
+// submitted (the printer was idle and known to be fine). Should the printer
+// have reported a problem since, they go back to the queue, held, unsent.
+func (q *Queue) sendDirect(ctx context.Context, d *device, jobs []Job) {
+	st, known, err := q.currentStatus(ctx, d)
+	switch {
+	case err != nil:
+		q.requeue(jobs, StateHeld, "打印机离线 (printer offline): "+err.Error())
+	case known && !st.OK():
+		q.requeue(jobs, StateHeld, holdText(st))
+	default:
+		q.write(ctx, d, jobs, known)
+	}
 }
 
 // write sends jobs already marked "sending", in order. A job the printer never
@@ -634,6 +643,7 @@ func (q *Queue) currentStatus(ctx context.Context, d *device) (printer.Status, b
 		return st, known, nil
 	}
 	d.mu.Unlock()
+	d.asked.Add(1)
 	return q.status(ctx, d)
 }
 

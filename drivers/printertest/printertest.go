@@ -35,6 +35,7 @@ type Printer struct {
 	dropAfter int // close the connection after this many more job bytes (0: never)
 	silent    bool
 	queries   int // real-time status queries received
+	paperLeft int // labels left before the paper runs out (0: never)
 	onLabel   func(n int)
 }
 
@@ -218,6 +219,11 @@ func (p *Printer) countLabels(chunk []byte) {
 	}
 	p.tail = window
 	for ; n > 0; n-- {
+		if p.paperLeft > 0 {
+			if p.paperLeft--; p.paperLeft == 0 {
+				p.paperOut = true
+			}
+		}
 		p.labels++
 		if p.onLabel != nil {
 			p.onLabel(p.labels)
@@ -276,6 +282,10 @@ func (p *Printer) OnLabel(fn func(n int)) { p.mu.Lock(); p.onLabel = fn; p.mu.Un
 
 // SetPaperOut makes the printer report paper out (or not).
 func (p *Printer) SetPaperOut(v bool) { p.mu.Lock(); p.paperOut = v; p.mu.Unlock() }
+
+// PaperOutAfter makes the printer run out of paper once n more labels have
+// arrived (the n-th still prints).
+func (p *Printer) PaperOutAfter(n int) { p.mu.Lock(); p.paperLeft = n; p.mu.Unlock() }
 
 // SetCoverOpen makes the printer report its cover open (or not).
 func (p *Printer) SetCoverOpen(v bool) { p.mu.Lock(); p.coverOpen = v; p.mu.Unlock() }
