@@ -86,8 +86,8 @@ type device struct {
 	oneWay      atomic.Bool   // the port has no back channel
 	pidSeq      atomic.Uint32
 	asked       atomic.Int64 // status questions before sending (the cache was stale)
-	wmu         sync.Mutex // one writer on the port at a time
-	amu         sync.Mutex // one status question at a time
+	wmu         sync.Mutex   // one writer on the port at a time
+	amu         sync.Mutex   // one status question at a time
 
 	mu      sync.Mutex
 	status  printer.Status
