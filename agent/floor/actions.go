@@ -24,8 +24,13 @@ type Exception struct {
 
 // ReportException records an exception.reported event.
 func (e *Engine) ReportException(ctx context.Context, station, operator string, x Exception) (Verdict, error) {
+	return e.ReportExceptionOnce(ctx, "", station, operator, x)
+}
+
+// ReportExceptionOnce is ReportException done at most once per id (see ScanOnce).
+func (e *Engine) ReportExceptionOnce(ctx context.Context, id, station, operator string, x Exception) (Verdict, error) {
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "exception"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		o, ok, err := t.optionalOrder(x.Code, "exception")
 		if err != nil || !ok {
@@ -81,8 +86,13 @@ type TimedStep struct {
 
 // RecordStep records a step.timed event.
 func (e *Engine) RecordStep(ctx context.Context, station, operator string, s TimedStep) (Verdict, error) {
+	return e.RecordStepOnce(ctx, "", station, operator, s)
+}
+
+// RecordStepOnce is RecordStep done at most once per id (see ScanOnce).
+func (e *Engine) RecordStepOnce(ctx context.Context, id, station, operator string, s TimedStep) (Verdict, error) {
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "step"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		o, ok, err := t.optionalOrder(s.Code, "step")
 		if err != nil || !ok {
@@ -122,8 +132,13 @@ type UrgentAck struct {
 // AckUrgent records an urgent.acknowledged event. The first acknowledgement of
 // a subject is kept in the store; later ones are recorded as events too.
 func (e *Engine) AckUrgent(ctx context.Context, station, operator string, a UrgentAck) (Verdict, error) {
+	return e.AckUrgentOnce(ctx, "", station, operator, a)
+}
+
+// AckUrgentOnce is AckUrgent done at most once per id (see ScanOnce).
+func (e *Engine) AckUrgentOnce(ctx context.Context, id, station, operator string, a UrgentAck) (Verdict, error) {
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "urgent.ack"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		var o *wire.Order
 		data := wire.UrgentAckData{Role: a.Role}

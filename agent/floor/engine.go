@@ -56,14 +56,33 @@ func New(s *store.Store, opts Options) *Engine {
 // (the store's group commit, which never waits for a timer). fn may run more
 // than once; it must only change the transaction and its own result variables.
 // A failing or panicking step fails alone.
-func (e *Engine) step(ctx context.Context, fn func(*store.Tx) error) error {
+//
+// When o has an id, a step whose id is stored fills v with the stored verdict
+// (Replayed) instead of running fn; otherwise the id and v are stored in fn's
+// transaction.
+func (e *Engine) step(ctx context.Context, o once, v *Verdict, fn func(*store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if e.opts.BoltBatch {
-		return e.s.Batch(fn)
+	run := fn
+	if o.id != "" {
+		run = func(tx *store.Tx) error {
+			if done, err := replayed(tx, o, v); done || err != nil {
+				return err
+			}
+			if err := fn(tx); err != nil {
+				return err
+			}
+			if o.final != nil && !o.final(v) {
+				return nil
+			}
+			return remember(tx, o, e.now(tx), v)
+		}
 	}
-	return e.s.Group(fn)
+	if e.opts.BoltBatch {
+		return e.s.Batch(run)
+	}
+	return e.s.Group(run)
 }
 
 // now is the engine's clock.

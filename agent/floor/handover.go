@@ -13,12 +13,17 @@ import (
 // StartHandover puts a dock station in handover mode: the parcels it scans go
 // into the cage or manifest handoverID, until Cancel.
 func (e *Engine) StartHandover(ctx context.Context, station, operator, handoverID string) (Verdict, error) {
+	return e.StartHandoverOnce(ctx, "", station, operator, handoverID)
+}
+
+// StartHandoverOnce is StartHandover done at most once per id (see ScanOnce).
+func (e *Engine) StartHandoverOnce(ctx context.Context, id, station, operator, handoverID string) (Verdict, error) {
 	if station == "" {
 		return Verdict{}, fmt.Errorf("start handover: %w", ErrBadStation)
 	}
 	handoverID = strings.TrimSpace(handoverID)
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "handover.start"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		v.Mode = ModeHandover
 		s, err := t.session()
@@ -44,6 +49,7 @@ func (e *Engine) StartHandover(ctx context.Context, station, operator, handoverI
 			if err := t.saveSession(ns); err != nil {
 				return err
 			}
+			v.HandoverID, v.Handed = ns.HandoverID, ns.Handed
 			v.OK, v.Next, v.Message = true, StepParcel, msgHandoverStarted(handoverID)
 		}
 		return t.audit("handover.start", handoverID)
@@ -58,6 +64,7 @@ func (e *Engine) StartHandover(ctx context.Context, station, operator, handoverI
 func (t *txn) handover(s *Session, c codes.Code, code string) error {
 	v := t.v
 	v.Next = StepParcel
+	v.HandoverID, v.Handed = s.HandoverID, s.Handed
 	rec, err := t.findOrder(c)
 	if err != nil {
 		return err
@@ -105,6 +112,7 @@ func (t *txn) handover(s *Session, c codes.Code, code string) error {
 		return err
 	}
 	s.Handed++
+	v.Handed = s.Handed
 	v.OK, v.Done = true, true
 	v.Message = msgHandedOverOK(o, s.HandoverID, s.Handed)
 	return t.saveSession(s)
@@ -113,12 +121,17 @@ func (t *txn) handover(s *Session, c codes.Code, code string) error {
 // Pulled records that a person took an intercepted (or held) parcel out of the
 // flow and put it at location.
 func (e *Engine) Pulled(ctx context.Context, station, operator, code, location string) (Verdict, error) {
+	return e.PulledOnce(ctx, "", station, operator, code, location)
+}
+
+// PulledOnce is Pulled done at most once per id (see ScanOnce).
+func (e *Engine) PulledOnce(ctx context.Context, id, station, operator, code, location string) (Verdict, error) {
 	if station == "" {
 		return Verdict{}, fmt.Errorf("record pulled parcel: %w", ErrBadStation)
 	}
 	location = strings.TrimSpace(location)
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "pulled"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		c, _ := codes.Parse(code, "")
 		rec, err := t.findOrder(c)

@@ -106,9 +106,16 @@ type Verdict struct {
 	Done bool `json:"done,omitempty"`
 	// Changed says the hub changed the order since the session opened.
 	Changed bool `json:"changed,omitempty"`
+	// HandoverID and Handed are the dock's open cage or manifest and how many
+	// parcels it holds (handover scans, StartHandover, Cancel of a handover).
+	HandoverID string `json:"handover_id,omitempty"`
+	Handed     int    `json:"handed,omitempty"`
 	// Events are the seqs of the events this step recorded.
 	Events []uint64  `json:"events,omitempty"`
 	At     time.Time `json:"at"`
+	// Replayed says this is the stored verdict of a call whose id was seen
+	// before: nothing was done this time (see ScanOnce).
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // Session is one station's work in progress, kept in the store.

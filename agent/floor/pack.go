@@ -18,11 +18,20 @@ import (
 // line are durably stored. An error means nothing was recorded (the disk, the
 // store); a refusal is a verdict with OK false, not an error.
 func (e *Engine) Scan(ctx context.Context, station, operator, code, symbology string) (Verdict, error) {
+	return e.ScanOnce(ctx, "", station, operator, code, symbology)
+}
+
+// ScanOnce is Scan named by the caller's id: the id is stored with the
+// verdict in the scan's own transaction, and a scan whose id (for this
+// operator) was seen before returns the stored verdict, marked Replayed,
+// without doing anything. id "" is Scan. An id used before for another kind of
+// step fails with ErrScanIDReused.
+func (e *Engine) ScanOnce(ctx context.Context, id, station, operator, code, symbology string) (Verdict, error) {
 	if station == "" {
 		return Verdict{}, fmt.Errorf("scan: %w", ErrBadStation)
 	}
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "scan"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		v.Code = code
 		c, perr := codes.Parse(code, symbology)
@@ -49,7 +58,7 @@ func (e *Engine) Scan(ctx context.Context, station, operator, code, symbology st
 	if err != nil {
 		return Verdict{}, fmt.Errorf("scan %q at %s: %w", code, station, err)
 	}
-	if !v.OK {
+	if !v.OK && !v.Replayed {
 		e.log.Debug("scan refused", "station", station, "operator", operator, "code", code,
 			"reason", v.Reason, "order", v.OrderID)
 	}
@@ -322,11 +331,16 @@ func (t *txn) verify(s *Session, rec *store.OrderRecord) error {
 // Confirm counts an unlabelled line (one with no barcode) as complete after a
 // person checked it by eye.
 func (e *Engine) Confirm(ctx context.Context, station, operator, lineID string) (Verdict, error) {
+	return e.ConfirmOnce(ctx, "", station, operator, lineID)
+}
+
+// ConfirmOnce is Confirm done at most once per id (see ScanOnce).
+func (e *Engine) ConfirmOnce(ctx context.Context, id, station, operator, lineID string) (Verdict, error) {
 	if station == "" {
 		return Verdict{}, fmt.Errorf("confirm: %w", ErrBadStation)
 	}
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "confirm"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		s, err := t.session()
 		if err != nil {
@@ -381,11 +395,16 @@ func (t *txn) confirm(s *Session, lineID string) error {
 // Cancel ends a station's session: the order goes back (its claim is
 // released), nothing is verified.
 func (e *Engine) Cancel(ctx context.Context, station, operator, why string) (Verdict, error) {
+	return e.CancelOnce(ctx, "", station, operator, why)
+}
+
+// CancelOnce is Cancel done at most once per id (see ScanOnce).
+func (e *Engine) CancelOnce(ctx context.Context, id, station, operator, why string) (Verdict, error) {
 	if station == "" {
 		return Verdict{}, fmt.Errorf("cancel: %w", ErrBadStation)
 	}
 	var v Verdict
-	err := e.step(ctx, func(tx *store.Tx) error {
+	err := e.step(ctx, once{id: id, operator: operator, action: "cancel"}, &v, func(tx *store.Tx) error {
 		t := e.begin(tx, station, operator, &v)
 		s, err := t.session()
 		if err != nil {
@@ -397,6 +416,9 @@ func (e *Engine) Cancel(ctx context.Context, station, operator, why string) (Ver
 			return t.audit("cancel", why)
 		}
 		v.Mode, v.OrderID = s.Mode, s.OrderID
+		if s.Mode == ModeHandover {
+			v.HandoverID, v.Handed = s.HandoverID, s.Handed
+		}
 		if err := t.endSession(s); err != nil {
 			return err
 		}

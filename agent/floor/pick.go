@@ -19,9 +19,25 @@ import (
 // StartPick opens a pick session at a picker's station on an order, or, when
 // orderID is "", on the first order of the pick list that no one else has.
 func (e *Engine) StartPick(ctx context.Context, station, operator, orderID string) (Verdict, error) {
+	return e.StartPickOnce(ctx, "", station, operator, orderID)
+}
+
+// StartPickOnce is StartPick done at most once per id (see ScanOnce). When it
+// tries the pick list's orders in turn, only the answer is kept with the id.
+func (e *Engine) StartPickOnce(ctx context.Context, id, station, operator, orderID string) (Verdict, error) {
 	if station == "" {
 		return Verdict{}, fmt.Errorf("start pick: %w", ErrBadStation)
 	}
+	if a, err := e.Applied(ctx, operator, id); err != nil || a != nil {
+		if a == nil {
+			return Verdict{}, fmt.Errorf("start pick at %s: %w", station, err)
+		}
+		if a.Action != "pick.start" {
+			return Verdict{}, fmt.Errorf("start pick at %s: scan id %s (was %s): %w", station, id, a.Action, ErrScanIDReused)
+		}
+		return a.Verdict, nil
+	}
+	answer := func(v *Verdict) bool { return v.OK || orderID != "" || v.Reason == ReasonOrderOpen }
 	var candidates []string
 	if orderID != "" {
 		candidates = []string{orderID}
@@ -35,8 +51,9 @@ func (e *Engine) StartPick(ctx context.Context, station, operator, orderID strin
 		}
 	}
 	var v Verdict
-	for _, id := range candidates {
-		err := e.step(ctx, func(tx *store.Tx) error {
+	o := once{id: id, operator: operator, action: "pick.start", final: answer}
+	for _, cand := range candidates {
+		err := e.step(ctx, o, &v, func(tx *store.Tx) error {
 			t := e.begin(tx, station, operator, &v)
 			v.Mode = ModePick
 			s, err := t.session()
@@ -49,20 +66,20 @@ func (e *Engine) StartPick(ctx context.Context, station, operator, orderID strin
 					t.show(rec, s)
 				}
 				v.Next = StepItems
-				if err := t.reject(nil, ReasonOrderOpen, "pick", id, msgStationBusy(s)); err != nil {
+				if err := t.reject(nil, ReasonOrderOpen, "pick", cand, msgStationBusy(s)); err != nil {
 					return err
 				}
-				return t.audit("pick.start", id)
+				return t.audit("pick.start", cand)
 			}
-			if err := t.open(codes.Code{Raw: id, Data: id}, nil, ModePick, id); err != nil {
+			if err := t.open(codes.Code{Raw: cand, Data: cand}, nil, ModePick, cand); err != nil {
 				return err
 			}
-			return t.audit("pick.start", id)
+			return t.audit("pick.start", cand)
 		})
 		if err != nil {
-			return Verdict{}, fmt.Errorf("start pick of %s at %s: %w", id, station, err)
+			return Verdict{}, fmt.Errorf("start pick of %s at %s: %w", cand, station, err)
 		}
-		if v.OK || orderID != "" || v.Reason == ReasonOrderOpen {
+		if v.Replayed || answer(&v) {
 			return v, nil
 		}
 	}

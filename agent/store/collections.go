@@ -28,6 +28,10 @@ const (
 	CollLogins     = "logins"           // session token hash → sign-in session
 	CollUrgentAck  = "urgent_acks"      // order or notice id → acknowledgement
 	CollPrintKeys  = "print_api_keys"   // key hash → local print API key
+	CollScanIDs    = "floor_scan_ids"   // operator and caller's scan id → the verdict it got (apply once)
+
+	CollUIScanResults = "ui_scan_results" // operator and page's scan id → the HTTP answer it got
+	CollUISteps       = "ui_timed_steps"  // station/step → start of a timed manual step
 )
 
 func (tx *Tx) coll(name string, create bool) (*bolt.Bucket, error) {
