@@ -1,12 +1,21 @@
 // Package printing is the print-once queue: every waybill label and every raw job
 // from the local print API becomes a durable job in the store, sent by one worker
 // per printer in order. A waybill prints once; a second print needs an authorised
-// reprint with a reason. Before sending, the worker asks the printer how it is
-// (paper out or cover open holds the job and raises an alarm) and re-checks that
-// the order was not intercepted or put on hold in the meantime. After sending it
-// waits, where the printer can tell, for the label to be physically printed, and
-// only then records waybill.printed, saying which of the two it was. A job that
-// was interrupted while sending is marked uncertain and waits for a person.
+// reprint with a reason. Before sending, the worker knows how the printer is (it
+// asks, unless the printer answered fine a moment ago and nothing failed since;
+// paper out or cover open holds the job and raises an alarm) and re-checks, in
+// the transaction that marks the job "sending", that the order was not
+// intercepted or put on hold in the meantime. It does not wait for the paper
+// before sending the next job: a confirmer follows the jobs in flight and
+// records each as printed once the printer says so (a TSPL printer going back to
+// ready after printing, an ESC/POS printer answering the job's process id), or as
+// merely accepted when it cannot tell, and only then records waybill.printed,
+// saying which of the two it was. A job interrupted while sending or printing
+// (connection lost, fault, restart) is marked uncertain and waits for a person.
+//
+// Every state change is a grouped commit (store.Group): one fsync carries many
+// jobs' changes, without a timer. When the printer is idle and fine, a new job
+// is committed once, already "sending", and goes straight out.
 package printing
 
 import (
