@@ -521,3 +521,49 @@ func TestWebsocketAuth(t *testing.T) {
 	}
 	c.Close()
 }
+
+// TestHeldOverWebsocket: a job waiting for paper is pushed as held with the
+// reason, then as printed once paper is loaded.
+func TestHeldOverWebsocket(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.pr.SetPaperOut(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for { // until the printer has reported it
+		_, out := r.call("GET", "/api/print/printers", "key", nil)
+		if out["printers"].([]any)[0].(map[string]any)["state"] == "paper_out" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the printer never reported paper out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c, _, err := r.dial("", http.Header{keyHeader: {r.key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	readMsg(t, c) // hello
+	r.call("POST", "/api/print/jobs/raw", "key", rawJob("h1"))
+	var v View
+	for v.State != printing.StateHeld {
+		if err := json.Unmarshal(readMsg(t, c).Data, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.State == printing.StatePrinted {
+			t.Fatal("printed while out of paper")
+		}
+	}
+	if !strings.Contains(v.Detail, "缺纸") || !strings.Contains(v.Detail, "paper out") {
+		t.Fatalf("held without the reason: %+v", v)
+	}
+	r.pr.SetPaperOut(false)
+	for v.State != printing.StatePrinted {
+		if err := json.Unmarshal(readMsg(t, c).Data, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.pr.Labels() != 1 {
+		t.Fatalf("labels = %d", r.pr.Labels())
+	}
+}
