@@ -5,9 +5,9 @@ SHELL := /bin/bash
 GO        ?= go
 BIN       := bin/dockhand
 PKG       := github.com/dockhand/dockhand
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
-COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
-LDFLAGS   := -X $(PKG)/agent/version.Version=$(VERSION) -X $(PKG)/agent/version.Commit=$(COMMIT)
+# VERSION and COMMIT come from packaging/dist.mk (the latest v-tag, else 0.0.0-dev.N).
+include packaging/dist.mk
+LDFLAGS   = -X $(PKG)/agent/version.Version=$(VERSION) -X $(PKG)/agent/version.Commit=$(COMMIT)
 STATICCHECK_VERSION := 2026.2.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 TEST_TIMEOUT ?= 40m
@@ -51,4 +51,3 @@ fuzz: ## run every fuzz target for FUZZ_TIME each (default 20s)
 clean: ## remove build output
 	rm -rf bin dist bench.out
 
--include packaging/dist.mk

@@ -24,8 +24,10 @@ import (
 	"github.com/dockhand/dockhand/agent/floor"
 	"github.com/dockhand/dockhand/agent/people"
 	"github.com/dockhand/dockhand/agent/printing"
+	"github.com/dockhand/dockhand/agent/service"
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/agent/version"
+	"github.com/dockhand/dockhand/drivers/scanner"
 	"github.com/dockhand/dockhand/sync/hublink"
 	"github.com/dockhand/dockhand/sync/hubsim"
 	"github.com/dockhand/dockhand/sync/wire"
@@ -181,9 +183,21 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("dockhand running", "version", version.String(), "warehouse", a.cfg.Warehouse, "agent", a.cfg.Agent,
 		"http", ln.Addr().String(), "data", a.store.Path(), "demo", a.cfg.DemoMode())
 	close(a.ready)
+	if !scanner.USBHIDSupported() {
+		a.log.Warn("this build has no USB HID support (built without cgo): HID scanners are read through /dev/input only")
+	}
+	if err := service.Ready(); err != nil {
+		a.log.Warn("could not tell the service manager we are ready", "err", err)
+	}
+	go func() {
+		if err := service.WatchdogLoop(ctx, a.healthy); err != nil {
+			a.log.Warn("service watchdog", "err", err)
+		}
+	}()
 
 	<-ctx.Done()
 	a.log.Info("dockhand stopping", "reason", context.Cause(ctx))
+	_ = service.Stopping()
 	shCtx, shCancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer shCancel()
 	_ = srv.Shutdown(shCtx)
@@ -196,6 +210,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// healthy is the watchdog's check: the store answers a read transaction.
+func (a *Agent) healthy(context.Context) error {
+	_, err := a.store.Stats()
+	return err
 }
 
 func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {

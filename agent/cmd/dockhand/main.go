@@ -22,6 +22,7 @@ import (
 
 	"github.com/dockhand/dockhand/agent"
 	"github.com/dockhand/dockhand/agent/config"
+	"github.com/dockhand/dockhand/agent/service"
 	"github.com/dockhand/dockhand/agent/version"
 )
 
@@ -38,6 +39,7 @@ func register(c command) { commands = append(commands, c) }
 func init() {
 	register(command{"run", "run the agent: dockhand run [-config FILE]", cmdRun})
 	register(command{"config", "check a configuration file: dockhand config check FILE", cmdConfig})
+	register(command{"service", "manage the Windows service: dockhand service install|uninstall|start|stop|restart [-config FILE] (Linux: systemctl)", cmdService})
 	register(command{"version", "print the version", func(context.Context, []string) error {
 		fmt.Println(version.String())
 		return nil
@@ -45,6 +47,15 @@ func init() {
 }
 
 func main() {
+	// Started by the Windows service manager: run under it.
+	err := service.RunService(service.Name, func(ctx context.Context) error { return dispatch(ctx, os.Args[1:], os.Stderr) })
+	if !errors.Is(err, service.ErrNotService) {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dockhand:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := dispatch(ctx, os.Args[1:], os.Stderr); err != nil {
@@ -127,5 +138,21 @@ func cmdConfig(_ context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("%s: OK\n", args[1])
+	return nil
+}
+
+func cmdService(_ context.Context, args []string) error {
+	if len(args) < 1 {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("service", flag.ContinueOnError)
+	path := fs.String("config", service.DefaultConfigPath(), "configuration file the service runs with")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	if err := service.Control(args[0], *path); err != nil {
+		return err
+	}
+	fmt.Printf("service %s: done\n", args[0])
 	return nil
 }
