@@ -151,6 +151,24 @@ func percentiles(b *testing.B, n int, fn func(i int)) {
 	b.ReportMetric(float64(d[n*99/100].Nanoseconds())/1e3, "p99-µs")
 }
 
+// BenchmarkResolveWaybill1M resolves a waybill number to its order id: the
+// lookup itself, beside BenchmarkBaselineBoltGet1M.
+func BenchmarkResolveWaybill1M(b *testing.B) {
+	s := big(b)
+	for range b.N {
+		percentiles(b, 20000, func(i int) {
+			_ = s.View(func(tx *Tx) error {
+				if _, err := tx.OrderIDByWaybill(bigWB[(i*7919)%len(bigWB)]); err != nil {
+					b.Fatal(err)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// BenchmarkLookupWaybill1M resolves a waybill number and reads the whole order
+// (index get, order get, JSON decode): what a scan that opens an order costs.
 func BenchmarkLookupWaybill1M(b *testing.B) {
 	s := big(b)
 	for range b.N {

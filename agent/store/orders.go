@@ -82,6 +82,16 @@ func (tx *Tx) Order(id string) (*OrderRecord, error) {
 	return decodeOrder(v)
 }
 
+// OrderIDByWaybill resolves a waybill number to its order's id without reading
+// the order.
+func (tx *Tx) OrderIDByWaybill(no string) (string, error) {
+	id := tx.tx.Bucket(bByWaybill).Get([]byte(no))
+	if id == nil {
+		return "", fmt.Errorf("waybill %s: %w", no, ErrNotFound)
+	}
+	return string(id), nil
+}
+
 // OrderByWaybill returns the order whose waybill number is no.
 func (tx *Tx) OrderByWaybill(no string) (*OrderRecord, error) {
 	id := tx.tx.Bucket(bByWaybill).Get([]byte(no))
