@@ -10,10 +10,17 @@ import (
 	"github.com/dockhand/dockhand/agent/store"
 )
 
-// collScanResults keeps each page request's scan id with its result, so a retried
-// request (Wi-Fi dropped before the answer arrived) gets the same answer and is
-// not applied twice.
-const collScanResults = "ui_scan_results"
+// collScanResults keeps each page request's scan id with its HTTP answer, so a
+// retried request (Wi-Fi dropped before the answer arrived) gets the same answer
+// without asking the floor again.
+//
+// It is a front, written after the floor applied the request, in a transaction
+// of its own: the durable truth is the floor's. EngineFloor passes the scan id
+// to agent/floor's engine, which keeps it in the same transaction as the step;
+// so when the agent stops between the two commits, the retry finds nothing
+// here and the engine answers with its stored verdict, marked replayed,
+// instead of applying the step again.
+const collScanResults = store.CollUIScanResults
 
 var scanIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
