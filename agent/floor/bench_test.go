@@ -178,6 +178,29 @@ func BenchmarkScanVerdict1M(b *testing.B) {
 	report(b, d)
 }
 
+// BenchmarkScanOnceVerdict1M is BenchmarkScanVerdict1M with a page's scan id
+// on every scan: what keeping the id and the verdict in the scan's own
+// transaction costs.
+func BenchmarkScanOnceVerdict1M(b *testing.B) {
+	e := New(big(b), Options{})
+	run := benchRun.Add(1)
+	st := &station{id: fmt.Sprintf("S%d", run)}
+	d := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		code := st.next(b)
+		id := fmt.Sprintf("bench-%d-%09d", run, i)
+		t0 := time.Now()
+		v, err := e.ScanOnce(ctx, id, st.id, "W", code, "")
+		d = append(d, time.Since(t0))
+		if err != nil || !v.OK || v.Replayed {
+			b.Fatalf("scan %s: %+v, %v", code, v, err)
+		}
+	}
+	b.StopTimer()
+	report(b, d)
+}
+
 // BenchmarkBaselinePutCommit1M is the bare operation under every scan: one
 // small put and a durable commit of the same store, on the same file.
 func BenchmarkBaselinePutCommit1M(b *testing.B) {

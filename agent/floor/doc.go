@@ -16,7 +16,10 @@
 // (intercepted, a new version, a quality hold) counts from the very next scan.
 // Every step writes its session state, its events (outbox) and its audit line
 // in one transaction before the verdict is returned, so a restarted agent
-// resumes a half-packed parcel and no event is ever lost or invented. Two
+// resumes a half-packed parcel and no event is ever lost or invented. A call
+// named by the caller's id (ScanOnce and the other *Once methods) keeps the id
+// with its verdict in that same transaction, so a retry gets the stored
+// verdict and is never applied twice, even across a restart. Two
 // stations cannot work on the same order: a claim in the store says who has it.
 //
 // Concurrent calls from many stations share commits (one fsync for many
