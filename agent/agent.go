@@ -242,6 +242,12 @@ func (a *Agent) purgeLoop(ctx context.Context) error {
 		case n > 0:
 			a.log.Info("purged finished orders past retention", "orders", n, "retention", a.cfg.Retention.Orders)
 		}
+		// Retried page scans come within minutes; their ids are kept two days.
+		if n, err := a.floor.PurgeScanIDs(ctx, time.Now().Add(-48*time.Hour)); err != nil {
+			a.log.Error("purge old scan ids", "err", err)
+		} else if n > 0 {
+			a.log.Info("purged old scan ids", "ids", n)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
