@@ -109,8 +109,10 @@ func (d *device) newConnection() {
 	signal(d.confirmWake)
 }
 
-// markBacklog notes that a job waits in the store's queue: new jobs must not
-// overtake it through the direct lane.
+// markBacklog notes that a job was committed to the store's queue: new jobs
+// must not overtake it through the direct lane. It is called after the commit,
+// so a sender that scanned the queue before the commit sees the count change
+// and keeps the lane closed.
 func (d *device) markBacklog() {
 	d.mu.Lock()
 	d.backlog = true
@@ -546,7 +548,9 @@ func (q *Queue) enqueue(tx *store.Tx, j *Job, d *device) (direct bool, err error
 		j.State, j.Attempts = StateSending, 1
 	} else {
 		j.State = StateQueued
-		d.markBacklog()
+		d.mu.Lock()
+		d.backlog = true // counted in dispatch, once committed
+		d.mu.Unlock()
 	}
 	if err := tx.Put(store.CollPrintJobs, j.ID, j); err != nil {
 		return false, err
@@ -561,6 +565,7 @@ func (q *Queue) dispatch(d *device, j Job, direct bool) {
 		d.direct <- j
 		return
 	}
+	d.markBacklog()
 	d.poke()
 }
 
@@ -667,9 +672,6 @@ func (q *Queue) Resolve(_ context.Context, id, decision, by string) (Job, error)
 		switch decision {
 		case "resend":
 			job.State, job.Detail = StateQueued, "resent by "+by
-			if d := q.printers[job.Printer]; d != nil {
-				d.markBacklog()
-			}
 			if err := tx.PutRaw(store.CollPrintQueue, job.Printer+"/"+job.ID, []byte{1}); err != nil {
 				return err
 			}
@@ -699,6 +701,9 @@ func (q *Queue) Resolve(_ context.Context, id, decision, by string) (Job, error)
 	}
 	q.jobChanged(job)
 	if d := q.printers[job.Printer]; d != nil {
+		if job.State == StateQueued {
+			d.markBacklog()
+		}
 		d.poke()
 	}
 	return job, nil
