@@ -80,12 +80,13 @@ type device struct {
 	// direct carries jobs committed as "sending" at submission (the printer
 	// was idle and known to be fine): one commit from request to printer.
 	direct      chan Job
-	freed       chan struct{} // a place in the window came free
-	confirmWake chan struct{} // a job went in flight
-	reconnected chan struct{} // the supervisor opened the port again
-	replies     chan byte     // status bytes from the reader
-	pids        chan string   // ESC/POS process ids from the reader
-	oneWay      atomic.Bool   // the port has no back channel
+	freed       chan struct{}  // a place in the window came free
+	confirmWake chan struct{}  // a job went in flight
+	reconnected chan struct{}  // the supervisor opened the port again
+	replies     chan byte      // status bytes from the reader
+	pids        chan string    // ESC/POS process ids from the reader
+	settles     chan []outcome // settled jobs for the settler to record
+	oneWay      atomic.Bool    // the port has no back channel
 	pidSeq      atomic.Uint32
 	asked       atomic.Int64 // status questions before sending (the cache was stale)
 	wmu         sync.Mutex   // one writer on the port at a time
@@ -183,7 +184,7 @@ func New(opts Options, printers []PrinterConfig) (*Queue, error) {
 		d := &device{cfg: pc, wake: make(chan struct{}, 1), status: printer.Status{State: printer.Offline, Detail: "not connected yet"},
 			direct: make(chan Job, 4096), freed: make(chan struct{}, 1), confirmWake: make(chan struct{}, 1),
 			reconnected: make(chan struct{}, 1), replies: make(chan byte, 16),
-			pids: make(chan string, 256), backlog: true}
+			pids: make(chan string, 256), settles: make(chan []outcome, 256), backlog: true}
 		so := opts.Supervisor
 		so.Logger = opts.Log.With("printer", pc.ID)
 		so.OnEvent = func(e transport.Event) { q.onTransport(d, e) }
@@ -271,10 +272,11 @@ func (q *Queue) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for _, d := range q.printers {
-		wg.Add(4)
+		wg.Add(5)
 		go func() { defer wg.Done(); _ = d.sup.Run(ctx) }()
 		go func() { defer wg.Done(); q.work(ctx, d) }()
 		go func() { defer wg.Done(); q.confirm(ctx, d) }()
+		go func() { defer wg.Done(); q.settler(ctx, d) }()
 		go func() { defer wg.Done(); q.read(ctx, d) }()
 	}
 	wg.Wait()

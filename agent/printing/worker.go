@@ -393,23 +393,71 @@ type outcome struct {
 	state     string
 	confirmed string
 	detail    string
+	answered  bool // the printer answered a question sent after the job: it has every byte
 }
 
-// settle records the outcomes of jobs in flight in one commit and frees their
-// places in the window.
+// settle frees the places of settled jobs in the window at once and hands
+// their outcomes to the settler, which records them: the confirmer never
+// waits for the disk.
 func (q *Queue) settle(d *device, outs []outcome) {
 	if len(outs) == 0 {
 		return
 	}
-	// "Accepted" means the printer took every byte: make sure it did.
+	d.mu.Lock()
+	kept := d.flights[:0]
+	for _, f := range d.flights {
+		if !slices.ContainsFunc(outs, func(o outcome) bool { return o.f == f }) {
+			kept = append(kept, f)
+		}
+	}
+	clear(d.flights[len(kept):])
+	d.flights = kept
+	d.mu.Unlock()
+	signal(d.freed)
+	d.settles <- outs
+}
+
+// settler is one printer's recorder of settled jobs, in the order they
+// settled. At the end it records what is left before returning.
+func (q *Queue) settler(ctx context.Context, d *device) {
+	for {
+		var outs []outcome
+		select {
+		case outs = <-d.settles:
+		case <-ctx.Done():
+			for {
+				select {
+				case outs := <-d.settles:
+					q.record(d, outs)
+				default:
+					return
+				}
+			}
+		}
+		for more := true; more; { // one commit for everything waiting
+			select {
+			case o := <-d.settles:
+				outs = append(outs, o...)
+			default:
+				more = false
+			}
+		}
+		q.record(d, outs)
+	}
+}
+
+// record writes settled jobs' final states in one commit.
+func (q *Queue) record(d *device, outs []outcome) {
+	// "Accepted" means the printer took every byte: make sure it did, unless
+	// it answered a question sent after them.
 	for _, o := range outs {
-		if o.confirmed != "accepted" {
+		if o.confirmed != "accepted" || o.answered {
 			continue
 		}
 		if err := d.flush(); err != nil {
 			d.invalidate()
 			for i := range outs {
-				if outs[i].confirmed == "accepted" {
+				if outs[i].confirmed == "accepted" && !outs[i].answered {
 					outs[i] = outcome{f: outs[i].f, state: StateUncertain,
 						detail: "发送中断,请检查标签是否完整 (interrupted while sending: check the label): " + err.Error()}
 				}
@@ -450,23 +498,6 @@ func (q *Queue) settle(d *device, outs []outcome) {
 	if err != nil {
 		// The jobs stay "sending" in the store; a restart makes them uncertain.
 		q.log.Error("finish print jobs", "printer", d.cfg.ID, "err", err)
-	}
-	d.mu.Lock()
-	kept := d.flights[:0]
-	for _, f := range d.flights {
-		done := false
-		for _, o := range outs {
-			done = done || o.f == f
-		}
-		if !done {
-			kept = append(kept, f)
-		}
-	}
-	clear(d.flights[len(kept):])
-	d.flights = kept
-	d.mu.Unlock()
-	signal(d.freed)
-	if err != nil {
 		return
 	}
 	for _, j := range jobs {
@@ -476,6 +507,10 @@ func (q *Queue) settle(d *device, outs []outcome) {
 		q.jobChanged(j)
 	}
 }
+
+// fastPolls is how many polls at a tenth of PollEvery the confirmer makes
+// while the window is full.
+const fastPolls = 25
 
 // settleWait bounds how long a job's final state waits for another commit to
 // ride along with.
@@ -487,6 +522,7 @@ const faultText = "打印中出现故障,请检查标签 (the printer reported a
 func (q *Queue) confirm(ctx context.Context, d *device) {
 	poll := time.NewTimer(time.Hour)
 	defer poll.Stop()
+	fast := 0 // quick polls made while the window is full
 	for {
 		d.mu.Lock()
 		fs := make([]*flight, 0, len(d.flights))
@@ -527,7 +563,16 @@ func (q *Queue) confirm(ctx context.Context, d *device) {
 			if ctx.Err() != nil {
 				return
 			}
-			next = time.Now().Add(q.opts.PollEvery)
+			every := q.opts.PollEvery
+			if q.room(d) == 0 && fast < fastPolls {
+				// The sender waits for the printer: catch its return to ready
+				// soon, for a few polls (a slow line must not be flooded).
+				every /= 10
+				fast++
+			} else if q.room(d) > 0 {
+				fast = 0
+			}
+			next = time.Now().Add(every)
 		}
 		wait := time.Hour
 		if !next.IsZero() {
@@ -612,7 +657,7 @@ func (q *Queue) pollTSPL(ctx context.Context, d *device, fs []*flight) []outcome
 			// Ready without ever reporting printing: too fast to see, or not
 			// started. Give it a moment to start, then settle for "accepted".
 			if asked.Sub(f.sentAt) > notStartedWait {
-				outs = append(outs, outcome{f: f, state: StateSent, confirmed: "accepted"})
+				outs = append(outs, outcome{f: f, state: StateSent, confirmed: "accepted", answered: true})
 			}
 		default:
 			outs = append(outs, outcome{f: f, state: StateUncertain, detail: faultText + ": " + holdText(st)})
