@@ -17,7 +17,7 @@ import (
 	"github.com/dockhand/dockhand/drivers/tspl"
 )
 
-// Each printer runs three goroutines:
+// Each printer runs four goroutines besides its transport supervisor:
 //
 //   - the sender takes queued jobs in order, marks a batch of them "sending" in
 //     one commit (re-checking waybill orders inside it), and writes them one
@@ -26,6 +26,8 @@ import (
 //     a TSPL printer that reported printing after a job was sent and then
 //     reports ready has printed it (and everything sent before); an ESC/POS
 //     printer answers each job's own GS ( H process id once it is printed;
+//   - the settler records settled jobs' final states, riding along with the
+//     next commit (store.GroupSoon) so that it never holds up a submission;
 //   - the reader owns the printer's back channel and hands status replies and
 //     process ids to whoever waits for them.
 //
