@@ -113,6 +113,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 		a.close()
 		return nil, err
 	}
+	if err := a.setupPrintAPI(cfg.HTTP.PrintAPIKeyFile); err != nil {
+		a.close()
+		return nil, err
+	}
 	if p := cfg.Debug.ScanSocket; p != "" {
 		a.add("test scan socket", func(ctx context.Context) error { return a.serveScanSocket(ctx, p) })
 	}

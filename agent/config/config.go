@@ -64,6 +64,9 @@ type HTTP struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// AssetsDir serves the UI from disk instead of the embedded copy (development).
 	AssetsDir string `yaml:"assets_dir"`
+	// PrintAPIKeyFile holds the first API key of the local print API (for the
+	// seller's ERP); managers add more in the console.
+	PrintAPIKeyFile string `yaml:"print_api_key_file"`
 }
 
 // Hub configures the MQTT link to the order hub. An empty Broker runs the demo.
@@ -339,6 +342,11 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		bad("http.listen", "%q is not host:port (e.g. 0.0.0.0:8080): %v", c.HTTP.Listen, err)
+	}
+	if f := c.HTTP.PrintAPIKeyFile; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			bad("http.print_api_key_file", "cannot read %s: %v", f, err)
+		}
 	}
 	for i, o := range c.HTTP.AllowedOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
