@@ -302,22 +302,6 @@ func (it FeedItem) Seq() uint64 {
 	return 0
 }
 
-// prefixField puts the envelope's field name before a type error's field path,
-// so that an error inside the order reads "order.version", as it did when the
-// order was decoded with the envelope.
-func prefixField(err error, name string) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		cp := *te
-		if cp.Field == "" {
-			cp.Field = name
-		} else {
-			cp.Field = name + "." + cp.Field
-		}
-		return &cp
-	}
-	return err
-}
 
 // envelope is a feed message as decoded, with pointers where presence matters.
 type envelope struct {
