@@ -302,7 +302,6 @@ func (it FeedItem) Seq() uint64 {
 	return 0
 }
 
-
 // envelope is a feed message as decoded, with pointers where presence matters.
 type envelope struct {
 	seq      *uint64
