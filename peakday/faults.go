@@ -30,6 +30,8 @@ func (r *runner) sampler(ctx context.Context) {
 		}
 		s := Sample{At: time.Now(), HubSeq: r.hub.Seq(), Load1: loadAvg()}
 		if h, err := GetHealth(ctx, hc, r.agent.Base); err == nil {
+			// Stamped when the answer is in: the agent had applied FeedSeq by then.
+			s.At = time.Now()
 			s.Up = h.OK
 			s.OutboxPending = h.OutboxPending
 			s.FeedSeq = h.FeedSeq

@@ -14,7 +14,10 @@ import (
 type Label struct {
 	Printer string
 	Waybill string // the number in the label's BARCODE command, "" if none
-	At      time.Time
+	// At is when the label's first bytes were read from the connection (the
+	// closest this side gets to when the agent sent it); Done when its PRINT
+	// command was parsed.
+	At, Done time.Time
 }
 
 // Printer is a TSPL label printer on a loopback TCP port (JetDirect, 9100
@@ -92,6 +95,7 @@ func (p *Printer) serve(c net.Conn) {
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
+			t.readAt = time.Now()
 			data := buf[:n]
 			p.mu.Lock()
 			drop := false
@@ -155,15 +159,18 @@ func (p *Printer) escposStatus(n byte) byte {
 	return s
 }
 
-func (p *Printer) printed(waybill string) {
+func (p *Printer) printed(waybill string, first time.Time) {
 	p.mu.Lock()
 	now := time.Now()
+	if first.IsZero() {
+		first = now
+	}
 	start := now
 	if p.busyUntil.After(start) {
 		start = p.busyUntil
 	}
 	p.busyUntil = start.Add(p.PrintTime)
-	l := Label{Printer: p.ID, Waybill: waybill, At: now}
+	l := Label{Printer: p.ID, Waybill: waybill, At: first, Done: now}
 	p.labels = append(p.labels, l)
 	cb := p.onLabel
 	p.mu.Unlock()
@@ -232,6 +239,8 @@ type tsplParser struct {
 	skip    int    // binary bytes of a BITMAP still to skip
 	waybill string // of the label being built
 	cmds    int    // commands since the last PRINT
+	readAt  time.Time
+	first   time.Time // when the label being built started arriving
 }
 
 func (t *tsplParser) inLabel() bool { return t.cmds > 0 }
@@ -262,6 +271,9 @@ func (t *tsplParser) feed(b []byte, p *Printer) (reply []byte) {
 			if n, ok := bitmapLen(t.line); ok {
 				t.skip = n
 				t.line = t.line[:0]
+				if t.cmds == 0 {
+					t.first = t.readAt
+				}
 				t.cmds++
 				continue
 			}
@@ -295,6 +307,9 @@ func (t *tsplParser) command(line []byte, p *Printer) {
 	if len(line) == 0 {
 		return
 	}
+	if t.cmds == 0 {
+		t.first = t.readAt
+	}
 	t.cmds++
 	switch {
 	case bytes.HasPrefix(line, []byte("BARCODE ")):
@@ -309,7 +324,7 @@ func (t *tsplParser) command(line []byte, p *Printer) {
 			}
 		}
 		for range n {
-			p.printed(t.waybill)
+			p.printed(t.waybill, t.first)
 		}
 		t.waybill, t.cmds = "", 0
 	}

@@ -70,6 +70,9 @@ func WriteReport(dir string, res *Result, m Machine, title string) error {
 			if i.Target {
 				st = "MISSED"
 			}
+			if i.Note {
+				st = "NOTE"
+			}
 		}
 		w("| %s | %s | %d | %d | %s |\n", st, i.Name, i.Checked, i.Broken, mdEscape(i.Detail))
 	}
@@ -244,6 +247,9 @@ func PrintSummary(w io.Writer, res *Result) {
 			st = "FAIL"
 			if i.Target {
 				st = "MISS"
+			}
+			if i.Note {
+				st = "NOTE"
 			}
 		}
 		fmt.Fprintf(w, "%s  %-100s checked=%d broken=%d  %s\n", st, i.Name, i.Checked, i.Broken, i.Detail)
