@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,17 +169,25 @@ func (r *runner) verified(o *order) {
 	}
 }
 
-// wrongBarcode is an item barcode of some other order that d does not contain.
+// wrongBarcode is an item barcode of an order the agent already has (so it
+// knows the item) that d does not contain.
 func (r *runner) wrongBarcode(rnd *rand.Rand, d *wire.Order) string {
 	mine := map[string]bool{}
 	for _, l := range d.Lines {
 		mine[l.SKU] = true
 	}
-	cat := sample.Catalogue()
+	all := r.world.all()
+	seq := r.feedSeq.Load()
+	n := sort.Search(len(all), func(i int) bool { return all[i].releaseSeq > seq })
+	if n == 0 {
+		return ""
+	}
 	for range 50 {
-		p := cat[rnd.IntN(len(cat))]
-		if !mine[p.SKU] && p.EAN13 != "" {
-			return p.EAN13
+		o := all[rnd.IntN(n)].snapshot()
+		for _, l := range o.Lines {
+			if !mine[l.SKU] && len(l.Barcodes) > 0 {
+				return l.Barcodes[0]
+			}
 		}
 	}
 	return ""
