@@ -10,7 +10,7 @@ import (
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/sync/hublink"
 	"github.com/dockhand/dockhand/sync/hubsim"
-	"github.com/dockhand/dockhand/sync/internal/mosq"
+	"github.com/dockhand/dockhand/sync/mosqtest"
 	"github.com/dockhand/dockhand/sync/wire"
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	bolt "go.etcd.io/bbolt"
@@ -111,7 +111,7 @@ func BenchmarkFeedApplyBaseline(b *testing.B) {
 // the link to a real Mosquitto on loopback, stored by the hub simulator and
 // acked back, until the outbox is empty. One op is one event.
 func BenchmarkOutboxDrain(b *testing.B) {
-	br := mosq.Start(b, mosq.Options{})
+	br := mosqtest.Start(b, mosqtest.Options{})
 	hub := startHub(b, br.URL(), func(c *hubsim.Config) { c.NoSync = true })
 	st, err := store.Open(filepath.Join(b.TempDir(), "agent.db"), store.Options{Agent: testAgent, Warehouse: testWH})
 	if err != nil {
@@ -135,7 +135,7 @@ func BenchmarkOutboxDrain(b *testing.B) {
 // pipelined paho QoS 1 publish loop of the same bytes to the same kind of
 // broker, waiting only for the broker's PUBACKs.
 func BenchmarkOutboxDrainBaseline(b *testing.B) {
-	br := mosq.Start(b, mosq.Options{})
+	br := mosqtest.Start(b, mosqtest.Options{})
 	st := openStore(b, b.TempDir())
 	appendEvents(b, st, b.N)
 	recs, err := st.OutboxAfter(0, b.N)
@@ -171,7 +171,7 @@ func BenchmarkOutboxDrainBaseline(b *testing.B) {
 func BenchmarkCatchUp50k(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
-		br := mosq.Start(b, mosq.Options{Persistence: true})
+		br := mosqtest.Start(b, mosqtest.Options{Persistence: true})
 		hub := startHub(b, br.URL(), func(c *hubsim.Config) { c.NoSync = true })
 		st, err := store.Open(filepath.Join(b.TempDir(), "agent.db"), store.Options{Agent: testAgent, Warehouse: testWH})
 		if err != nil {

@@ -10,12 +10,12 @@ import (
 	"github.com/dockhand/dockhand/agent/store"
 	"github.com/dockhand/dockhand/sync/hublink"
 	"github.com/dockhand/dockhand/sync/hubsim"
-	"github.com/dockhand/dockhand/sync/internal/mosq"
+	"github.com/dockhand/dockhand/sync/mosqtest"
 	"github.com/dockhand/dockhand/sync/wire"
 )
 
 func TestRoundTripMosquitto(t *testing.T) {
-	b := mosq.Start(t, mosq.Options{Persistence: true})
+	b := mosqtest.Start(t, mosqtest.Options{Persistence: true})
 	hub := startHub(t, b.URL(), nil)
 	st := openStore(t, t.TempDir())
 	appendEvents(t, st, 50)
@@ -39,7 +39,7 @@ func TestRoundTripMosquitto(t *testing.T) {
 }
 
 func TestGapAndReplay(t *testing.T) {
-	b := mosq.Start(t, mosq.Options{})
+	b := mosqtest.Start(t, mosqtest.Options{})
 	hub := startHub(t, b.URL(), nil)
 	st := openStore(t, t.TempDir())
 	l := startLink(t, b.URL(), st, func(c *hublink.Config) { c.ResyncInterval = time.Hour })
@@ -59,7 +59,7 @@ func TestGapAndReplay(t *testing.T) {
 }
 
 func TestSnapshotClosesAndReleases(t *testing.T) {
-	b := mosq.Start(t, mosq.Options{Persistence: true})
+	b := mosqtest.Start(t, mosqtest.Options{Persistence: true})
 	hub := startHub(t, b.URL(), nil)
 	dir := t.TempDir()
 	st := openStore(t, dir)
@@ -130,7 +130,7 @@ func TestSnapshotClosesAndReleases(t *testing.T) {
 }
 
 func TestQuarantineKeepsTheFeedMoving(t *testing.T) {
-	b := mosq.Start(t, mosq.Options{})
+	b := mosqtest.Start(t, mosqtest.Options{})
 	hub := startHub(t, b.URL(), nil)
 	st := openStore(t, t.TempDir())
 	l := startLink(t, b.URL(), st, nil)
@@ -195,7 +195,7 @@ func TestQuarantineKeepsTheFeedMoving(t *testing.T) {
 }
 
 func TestTLSWithClientCertificate(t *testing.T) {
-	b := mosq.Start(t, mosq.Options{TLS: true})
+	b := mosqtest.Start(t, mosqtest.Options{TLS: true})
 	tc := hublink.TLSConfig{CAFile: b.Certs.CAFile, CertFile: b.Certs.ClientCertFile, KeyFile: b.Certs.ClientKeyFile}
 	hub := startHub(t, b.URL(), func(c *hubsim.Config) { c.TLS = tc })
 	st := openStore(t, t.TempDir())
@@ -217,7 +217,7 @@ func TestTLSWithClientCertificate(t *testing.T) {
 		}
 	})
 	t.Run("unknown CA", func(t *testing.T) {
-		other, err := mosq.NewCerts(t.TempDir(), "127.0.0.1")
+		other, err := mosqtest.NewCerts(t.TempDir(), "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +249,7 @@ topic read oms/v1/wh/HZ01/agents/HZ01-A/acks
 topic write oms/v1/wh/HZ01/agents/HZ01-A/replay
 topic write oms/v1/wh/HZ01/agents/HZ01-A/status
 `
-	b := mosq.Start(t, mosq.Options{Users: map[string]string{"hub": "hub-pw", testAgent: "agent-pw"}, ACL: acl})
+	b := mosqtest.Start(t, mosqtest.Options{Users: map[string]string{"hub": "hub-pw", testAgent: "agent-pw"}, ACL: acl})
 	hub := startHub(t, b.URL(), func(c *hubsim.Config) { c.Username, c.Password = "hub", "hub-pw" })
 	st := openStore(t, t.TempDir())
 	appendEvents(t, st, 5)
@@ -298,7 +298,7 @@ func TestBrokerRestartLosesNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b := mosq.Start(t, mosq.Options{Persistence: tc.persist})
+			b := mosqtest.Start(t, mosqtest.Options{Persistence: tc.persist})
 			hub := startHub(t, b.URL(), func(c *hubsim.Config) { c.Rate = 2000 })
 			st := openStore(t, t.TempDir())
 			l := startLink(t, b.URL(), st, func(c *hublink.Config) { c.AckTimeout = time.Second })
@@ -333,7 +333,7 @@ func TestOutageOf20000Events(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20,000 events")
 	}
-	b := mosq.Start(t, mosq.Options{Persistence: true})
+	b := mosqtest.Start(t, mosqtest.Options{Persistence: true})
 	hub := startHub(t, b.URL(), func(c *hubsim.Config) { c.NoSync = true })
 	st := openStore(t, t.TempDir())
 	l := startLink(t, b.URL(), st, nil)

@@ -1,4 +1,4 @@
-package mosq
+package mosqtest
 
 import (
 	"os/exec"

@@ -1,4 +1,4 @@
-// Package mosq starts a real Mosquitto broker for tests: on a free loopback port,
+// Package mosqtest starts a real Mosquitto broker for tests: on a free loopback port,
 // with its own generated configuration in the test's temporary directory
 // (persistence on or off, users with passwords, an ACL file, TLS with
 // certificates made by the test), and with Stop, Restart and Kill (SIGKILL) so
@@ -6,7 +6,7 @@
 //
 // It is test support, exported for every package's tests. When the mosquitto
 // binary is missing it fails the test and says how to install it.
-package mosq
+package mosqtest
 
 import (
 	"bytes"

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package mosq
+package mosqtest
 
 import "os/exec"
 
