@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -74,23 +72,6 @@ func loadStore(tb testing.TB, dir string, n int) {
 	flush()
 }
 
-func rssKB(pid int) int {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			var kb int
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
-			return kb
-		}
-	}
-	return 0
-}
-
 // startDaemon runs the binary on dir and returns the time until /healthz answered.
 func startDaemon(tb testing.TB, bin, dir string) (*exec.Cmd, time.Duration, string) {
 	tb.Helper()
@@ -138,14 +119,14 @@ func benchDaemon(b *testing.B, orders int) {
 		cmd, d, url := startDaemon(b, bin, dir)
 		starts = append(starts, d)
 		time.Sleep(500 * time.Millisecond)
-		idleRSS = rssKB(cmd.Process.Pid)
+		idleRSS = procKB(cmd.Process.Pid, "VmRSS:")
 		// Touch the store through the API a few times, as a floor would.
 		for range 50 {
 			if resp, err := http.Get(url); err == nil {
 				resp.Body.Close()
 			}
 		}
-		rss = rssKB(cmd.Process.Pid)
+		rss = procKB(cmd.Process.Pid, "VmRSS:")
 		cmd.Process.Signal(os.Interrupt)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		done := make(chan error, 1)
