@@ -44,7 +44,7 @@ bench: ## every benchmark beside its baseline (see BENCHMARKS.md); about 25 minu
 	  $$B -bench . -benchtime 1x ./agent/store; \
 	  $$B -bench . -benchtime 3000x ./agent/floor; \
 	  $$B -bench ScanToVerdict -benchtime 1x ./agent; \
-	  $$B -bench 'Daemon|TrueStart' -benchtime 1x ./agent/cmd/dockhand; \
+	  $$B -bench 'Daemon|TrueStart|CatchUp' -benchtime 1x ./agent/cmd/dockhand; \
 	  $$B -bench 'FeedApply|OutboxDrain' -benchtime 20000x ./sync/hublink; \
 	  $$B -bench CatchUp50k -benchtime 1x ./sync/hublink; \
 	  $$B -bench . ./drivers/label ./drivers/tspl ./drivers/escpos ./drivers/transport ./drivers/scanner; \
