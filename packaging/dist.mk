@@ -71,4 +71,4 @@ dist-version: ## Print the version the release builds stamp (from the latest v-t
 	@echo $(VERSION)
 
 package-test: ## Build everything, check reproducibility, inspect and install the .deb into a scratch root (installs apt prerequisites)
-	sh packaging/test.sh
+	bash packaging/test.sh
