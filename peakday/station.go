@@ -137,7 +137,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 		if err == nil {
 			s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
 			if v.OK {
-				_, _ = s.screen.Action(ctx, "cancel", nil)
+				s.cancel(ctx)
 			}
 		}
 		return
@@ -151,6 +151,14 @@ func (s *station) pack(ctx context.Context, o *order) {
 	}
 	counts := map[string]int{}
 	opened := false
+	// Whatever ends this order abnormally (no answer, a surprise), the bench
+	// must not keep it open under the next one.
+	clean := false
+	defer func() {
+		if !clean && opened {
+			s.cancel(ctx)
+		}
+	}()
 	for attempt := 0; attempt < 300 && ctx.Err() == nil; attempt++ {
 		if !opened {
 			v, err := s.do(ctx, code)
@@ -171,8 +179,9 @@ func (s *station) pack(ctx context.Context, o *order) {
 				return
 			case v.Reason == wire.ReasonUnknownCode:
 				sleepCtx(ctx, 100*time.Millisecond) // the agent has not got the order yet
-			case v.Reason == "order_open" || v.Reason == "claimed":
-				_, _ = s.screen.Action(ctx, "cancel", nil)
+			case v.Reason == "order_open" || v.Reason == "claimed" || (v.OrderID != "" && v.OrderID != d.OrderID):
+				// Another order is still open at this bench (a step lost its answer): close it first.
+				s.cancel(ctx)
 			default:
 				s.run.rec.unexpected(s.id, d.OrderID, "open", v)
 				return
@@ -231,20 +240,20 @@ func (s *station) pack(ctx context.Context, o *order) {
 				}
 			case v.Reason == wire.ReasonOnHold || v.Reason == wire.ReasonIntercepted:
 				s.run.rec.check(v.Reason)
-				_, _ = s.screen.Action(ctx, "cancel", nil)
+				s.cancel(ctx)
 				return
 			case v.Reason == "no_session" || v.Reason == "order_open":
 				opened = false
 			default:
 				s.run.rec.unexpected(s.id, d.OrderID, "item", v)
-				_, _ = s.screen.Action(ctx, "cancel", nil)
+				s.cancel(ctx)
 				return
 			}
 			continue
 		}
 		// Every item is in: the label must come out, then it is scanned.
 		if d.Waybill == nil {
-			_, _ = s.screen.Action(ctx, "cancel", nil)
+			s.cancel(ctx)
 			s.run.rec.check("no_waybill_set_aside")
 			return
 		}
@@ -264,14 +273,19 @@ func (s *station) pack(ctx context.Context, o *order) {
 			seq, err := s.run.world.intercept(o, "refund_requested")
 			if err == nil && seq > 0 && s.run.waitSeq(ctx, seq) {
 				v, err := s.do(ctx, d.Waybill.No)
-				if err == nil {
-					s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
-					if !v.OK {
-						s.pull(ctx, d.OrderID)
-						return
-					}
-					s.run.verified(o)
+				if err != nil {
+					view, ok := s.recover(ctx)
+					opened = ok && view.OrderID == d.OrderID
+					continue // the next waybill scan must be refused too
 				}
+				s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
+				if !v.OK {
+					clean = true
+					s.pull(ctx, d.OrderID)
+					return
+				}
+				clean = true
+				s.run.verified(o)
 				return
 			}
 		}
@@ -294,9 +308,11 @@ func (s *station) pack(ctx context.Context, o *order) {
 		}
 		switch {
 		case v.OK:
+			clean = true
 			s.run.verified(o)
 			return
 		case v.Reason == wire.ReasonIntercepted || v.Reason == wire.ReasonOnHold:
+			clean = true
 			s.run.rec.check(v.Reason)
 			if v.Reason == wire.ReasonIntercepted {
 				s.pull(ctx, d.OrderID)
@@ -310,9 +326,24 @@ func (s *station) pack(ctx context.Context, o *order) {
 			opened = false
 		default:
 			s.run.rec.unexpected(s.id, d.OrderID, "waybill", v)
-			_, _ = s.screen.Action(ctx, "cancel", nil)
+			s.cancel(ctx)
 			return
 		}
+	}
+}
+
+// cancel drops the bench's open session, and makes sure it is gone: a
+// cancel refused while the disk was full would leave the old order open
+// under the next one.
+func (s *station) cancel(ctx context.Context) {
+	for try := 0; try < 100 && ctx.Err() == nil; try++ {
+		if _, err := s.screen.Action(ctx, "cancel", nil); err == nil {
+			return
+		}
+		if v, ok := s.recover(ctx); ok && v.OrderID == "" {
+			return
+		}
+		sleepCtx(ctx, 100*time.Millisecond)
 	}
 }
 
