@@ -328,3 +328,34 @@ func TestRawJobsDeduplicated(t *testing.T) {
 		t.Fatal("a job in the wrong language was accepted")
 	}
 }
+
+// A label marked "sending" whose bytes have not gone out yet (waiting behind
+// earlier labels) is stopped when the order's intercept arrives meanwhile.
+func TestInterceptBeforeFirstByteStopsLabel(t *testing.T) {
+	r := newRig(t, "tspl")
+	job := Job{ID: "PJ-test", Kind: KindWaybill, Printer: "P1", OrderID: "O-1", WaybillNo: "SF100",
+		Language: "tspl", Data: []byte("SIZE 76 mm, 130 mm\r\nCLS\r\nPRINT 1,1\r\n"), State: StateSending}
+	if err := r.st.Update(func(tx *store.Tx) error { return tx.Put(store.CollPrintJobs, job.ID, &job) }); err != nil {
+		t.Fatal(err)
+	}
+	o := &wire.Order{OrderID: "O-1", Version: 2, Platform: "jd", PlatformOrderNo: "PO-1", Warehouse: "HZ01", Status: wire.StatusIntercepted,
+		Priority: "normal", Receiver: &wire.Party{Name: "𠮷"}, Carrier: &wire.Carrier{Code: "SF"}, Waybill: &wire.Waybill{No: "SF100"},
+		Lines: []wire.Line{{LineID: "1", SKU: "S1", Name: "刹车片", Barcodes: []string{}, Qty: 1}}}
+	if err := r.st.Update(func(tx *store.Tx) error { _, err := tx.UpsertOrder(o); return err }); err != nil {
+		t.Fatal(err)
+	}
+	d := r.q.printers["P1"]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := d.sup.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.q.write(ctx, d, []Job{job}, true)
+	j, err := r.q.Job(job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != StateCancelled || bytes.Contains(r.pr.Data(), job.Data) {
+		t.Fatalf("job = %s (%s); printer got %d bytes — want cancelled and nothing sent", j.State, j.Detail, len(r.pr.Data()))
+	}
+}

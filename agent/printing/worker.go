@@ -255,7 +255,16 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 		}
 		wrote := false
 		var f *flight
+		var stop error
 		_, err := d.send(func(p transport.Port, gen uint64) error {
+			// The bytes may go out well after the batch was marked "sending"
+			// (the printer's buffer takes them at its own pace): an intercept
+			// or hold that reached the agent since still stops the label.
+			if job.Kind == KindWaybill {
+				if stop = q.recheck(job.OrderID); stop != nil {
+					return nil
+				}
+			}
 			wrote = true
 			// In flight before the first byte: the printer may answer the
 			// process id before Write returns.
@@ -296,9 +305,43 @@ func (q *Queue) write(ctx context.Context, d *device, jobs []Job, twoWay bool) b
 			q.requeue(rest, StateQueued, "")
 			return true
 		}
+		if stop != nil {
+			q.cancelUnsent(job, stop)
+			continue
+		}
 		signal(d.confirmWake)
 	}
 	return true
+}
+
+// recheck reads the order again: why its label must not be printed now, or nil.
+func (q *Queue) recheck(orderID string) error {
+	var why error
+	err := q.st.View(func(tx *store.Tx) error {
+		rec, err := tx.Order(orderID)
+		if err != nil {
+			return err
+		}
+		why = checkPrintable(tx, rec)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return why
+}
+
+// cancelUnsent records that a job marked "sending" was stopped before its first
+// byte went out.
+func (q *Queue) cancelUnsent(job Job, why error) {
+	err := q.st.Group(func(tx *store.Tx) error {
+		return q.finishTx(tx, &job, StateCancelled, "", why.Error())
+	})
+	if err != nil {
+		q.log.Error("cancel print job", "job", job.ID, "err", err)
+		return
+	}
+	q.jobChanged(job)
 }
 
 // requeue puts jobs that were marked "sending" but never written back in the
