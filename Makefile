@@ -12,7 +12,7 @@ STATICCHECK_VERSION := 2026.2.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 TEST_TIMEOUT ?= 40m
 
-.PHONY: help build run deps test unit lint bench fuzz clean
+.PHONY: help build run deps test unit lint bench fuzz clean peakday peakday-short
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ bench: ## every benchmark beside its baseline (see BENCHMARKS.md); about 25 minu
 	  $$B -bench Burst -benchtime 6x ./ui/printapi; \
 	  $$B -bench . ./ui ./ui/live; \
 	} 2>&1 | tee bench.out
+
+peakday: build ## the full promotion day (58,000 orders, 50 stations, faults, ~30 min); writes docs/peakday/REPORT.md
+	$(GO) run ./peakday/cmd/peakday -binary $(BIN) -out docs/peakday
+
+peakday-short: ## the short promotion day CI runs (a few minutes; fails if an invariant breaks)
+	$(GO) test -count=1 -run TestPeakDayShort -timeout 10m -v ./peakday/
 
 fuzz: ## run every fuzz target for FUZZ_TIME each (default 20s)
 	@for pkg in $$($(GO) list ./...); do \
