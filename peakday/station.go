@@ -135,7 +135,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 		}
 		v, err := s.do(ctx, code)
 		if err == nil {
-			s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
+			s.mistake(MistakeIntercepted, o, v)
 			if v.OK {
 				s.cancel(ctx)
 			}
@@ -192,7 +192,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 			if l.Gift && plan.gift && d.Waybill != nil {
 				plan.gift = false
 				if v, err := s.do(ctx, d.Waybill.No); err == nil {
-					s.run.rec.mistake(MistakeMissingGift, s.id, d.OrderID, s.via, v)
+					s.mistake(MistakeMissingGift, o, v)
 					if v.OK {
 						s.run.rec.unexpected(s.id, d.OrderID, "verified without its gift", v)
 						return
@@ -211,7 +211,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 					plan.wrong = false
 					if wrong := s.run.wrongBarcode(s.r, &d); wrong != "" {
 						if v, err := s.do(ctx, wrong); err == nil {
-							s.run.rec.mistake(MistakeWrongItem, s.id, d.OrderID, s.via, v)
+							s.mistake(MistakeWrongItem, o, v)
 						}
 					}
 				}
@@ -235,7 +235,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 				if plan.double && counts[l.LineID] >= l.Qty && len(l.Barcodes) > 0 {
 					plan.double = false
 					if v2, err := s.do(ctx, l.Barcodes[0]); err == nil {
-						s.run.rec.mistake(MistakeDoubleScan, s.id, d.OrderID, s.via, v2)
+						s.mistake(MistakeDoubleScan, o, v2)
 					}
 				}
 			case v.Reason == wire.ReasonOnHold || v.Reason == wire.ReasonIntercepted:
@@ -278,7 +278,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 					opened = ok && view.OrderID == d.OrderID
 					continue // the next waybill scan must be refused too
 				}
-				s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
+				s.mistake(MistakeIntercepted, o, v)
 				if !v.OK {
 					clean = true
 					s.pull(ctx, d.OrderID)
@@ -293,7 +293,7 @@ func (s *station) pack(ctx context.Context, o *order) {
 			plan.swapped = false
 			if other := s.run.otherWaybill(s.r, d.OrderID); other != "" {
 				if v, err := s.do(ctx, other); err == nil {
-					s.run.rec.mistake(MistakeSwapped, s.id, d.OrderID, s.via, v)
+					s.mistake(MistakeSwapped, o, v)
 				}
 			}
 		}
@@ -347,6 +347,17 @@ func (s *station) cancel(ctx context.Context) {
 	}
 }
 
+// mistake records a mistake and the verdict it got. When the hub intercepted
+// the order meanwhile, "intercepted" is the right answer to any mistake: the
+// parcel must not go on at all.
+func (s *station) mistake(kind string, o *order, v Verdict) {
+	d := o.snapshot()
+	if !v.OK && v.Reason == wire.ReasonIntercepted && d.Status == wire.StatusIntercepted {
+		kind = MistakeIntercepted
+	}
+	s.run.rec.mistake(kind, s.id, d.OrderID, s.via, v)
+}
+
 // pull takes an intercepted parcel out of the flow.
 func (s *station) pull(ctx context.Context, orderID string) {
 	if _, err := s.screen.Action(ctx, "pulled", map[string]string{"order_id": orderID, "location": "PULL-SHELF-1"}); err == nil {
@@ -397,7 +408,7 @@ func (s *station) dock(ctx context.Context, parcels <-chan *order) {
 				continue
 			}
 			if d.Status == wire.StatusIntercepted {
-				s.run.rec.mistake(MistakeIntercepted, s.id, d.OrderID, s.via, v)
+				s.mistake(MistakeIntercepted, o, v)
 				if !v.OK {
 					s.pull(ctx, d.OrderID)
 				}
