@@ -49,6 +49,7 @@ func (a *Agent) setupHub() error {
 	if err != nil {
 		return err
 	}
+	a.warnReadableSecrets()
 	link, err := hublink.New(hublink.Config{
 		Broker: brokerURL, Warehouse: cfg.Warehouse, Agent: cfg.Agent,
 		Username: cfg.Hub.Username, Password: pw,
@@ -56,6 +57,8 @@ func (a *Agent) setupHub() error {
 			KeyFile: cfg.Hub.TLS.KeyFile, ServerName: cfg.Hub.TLS.ServerName},
 		Version: version.Version, StartedAt: a.started,
 		Window: cfg.Hub.Window, AckTimeout: cfg.Hub.AckTimeout, OutboxCap: cfg.Hub.OutboxCap,
+		// A site's broker coming back after an outage is found within ~10 s.
+		Backoff:    hublink.Backoff{Max: 10 * time.Second},
 		Registerer: a.reg, Logger: a.log,
 		OnApplied: a.onApplied,
 	}, a.store, a.store)
@@ -132,4 +135,23 @@ func (a *Agent) demoFloor() error {
 	}
 	a.log.Info("demo floor: stations PACK-01, PACK-02, PICK-01, DOCK-01 and a simulated label printer", "printer", p.URL())
 	return nil
+}
+
+// warnReadableSecrets says so when the broker password file or the TLS key can
+// be read by every user on the machine (the package installs them 0640
+// root:dockhand).
+func (a *Agent) warnReadableSecrets() {
+	for key, f := range map[string]string{"hub.password_file": a.cfg.Hub.PasswordFile, "hub.tls.key_file": a.cfg.Hub.TLS.KeyFile} {
+		if f == "" {
+			continue
+		}
+		st, err := os.Stat(f)
+		if err != nil {
+			continue
+		}
+		if mode := st.Mode().Perm(); mode&0o004 != 0 {
+			a.log.Warn("a secret file is readable by every user on this machine; make it 0640 root:dockhand",
+				"setting", key, "file", f, "mode", fmt.Sprintf("%04o", mode))
+		}
+	}
 }

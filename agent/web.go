@@ -55,7 +55,22 @@ func (f *uiFloor) Scan(ctx context.Context, in ui.ScanInput) (ui.Verdict, error)
 	if err != nil {
 		return v, err
 	}
-	f.a.react(ctx, in.Station, in.Operator, v.OK, v.Print, v.OrderID)
+	if !v.Replayed {
+		f.a.react(ctx, in.Station, in.Operator, v.OK, v.Print, v.OrderID)
+	}
+	return v, nil
+}
+
+// Action is a step that is not a scan; confirming the last unlabelled line by
+// hand can finish an order just as a scan does, and prints its label the same way.
+func (f *uiFloor) Action(ctx context.Context, in ui.ActionInput) (ui.Verdict, error) {
+	v, err := f.EngineFloor.Action(ctx, in)
+	if err != nil {
+		return v, err
+	}
+	if !v.Replayed {
+		f.a.react(ctx, in.Station, in.Operator, v.OK, v.Print, v.OrderID)
+	}
 	return v, nil
 }
 
