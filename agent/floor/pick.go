@@ -276,7 +276,7 @@ type pickCache struct {
 
 type pickEntry struct {
 	item  PickItem
-	order *wire.Order // for the local urgent rules, which depend on the time
+	order *wire.Order // the fields the local urgent rules read (they depend on the time)
 	lines []skuBatch
 }
 
@@ -340,7 +340,13 @@ func (c *pickCache) put(r *store.OrderRecord) {
 	if o.Status != wire.StatusReleased {
 		return
 	}
-	e := &pickEntry{order: o, item: PickItem{OrderID: o.OrderID, Urgent: r.Urgent, Reasons: r.Reasons,
+	// Keep only what the local urgent rules read, not the whole document
+	// (receiver, lines, waybill): on a peak day tens of thousands of orders
+	// are open at once.
+	rules := &wire.Order{OrderID: o.OrderID, Status: o.Status, Priority: o.Priority, PriorityReasons: o.PriorityReasons,
+		Tags: o.Tags, Customer: o.Customer, Carrier: o.Carrier, Remark: o.Remark, SellerNote: o.SellerNote,
+		PromisedShipBy: o.PromisedShipBy}
+	e := &pickEntry{order: rules, item: PickItem{OrderID: o.OrderID, Urgent: r.Urgent, Reasons: r.Reasons,
 		Lines: len(o.Lines), Tags: o.Tags}}
 	if o.PromisedShipBy != nil && !o.PromisedShipBy.IsZero() {
 		t := o.PromisedShipBy.Time
