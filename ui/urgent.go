@@ -200,18 +200,7 @@ func (b *urgentBoard) onChange(ctx context.Context, chs []store.Change) {
 		b.s.log.Warn("urgent popups", "err", err)
 		return
 	}
-	b.mu.Lock()
-	var push []Popup
-	for _, p := range fresh {
-		if !b.announced[p.ID] {
-			b.announced[p.ID] = true
-			push = append(push, p)
-		}
-	}
-	b.mu.Unlock()
-	for _, p := range push {
-		b.push(p)
-	}
+	b.announce(fresh)
 }
 
 // rescan pushes every pending popup not pushed yet (after more changes than
@@ -222,9 +211,14 @@ func (b *urgentBoard) rescan(ctx context.Context) {
 		b.s.log.Warn("urgent popups", "err", err)
 		return
 	}
+	b.announce(all)
+}
+
+// announce pushes the popups not pushed before, once each.
+func (b *urgentBoard) announce(popups []Popup) {
 	b.mu.Lock()
 	var push []Popup
-	for _, p := range all {
+	for _, p := range popups {
 		if !b.announced[p.ID] {
 			b.announced[p.ID] = true
 			push = append(push, p)
