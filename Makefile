@@ -38,7 +38,7 @@ lint: ## gofmt, go vet, staticcheck
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) ./...
 
-bench: ## every benchmark beside its baseline (see BENCHMARKS.md); about 25 minutes; output in bench.out
+bench: ## every benchmark beside its baseline (see BENCHMARKS.md); output in bench.out
 	@{ set -e; \
 	  B="$(GO) test -run ^$$ -timeout 60m"; \
 	  $$B -bench . -benchtime 1x ./agent/store; \
