@@ -19,18 +19,42 @@ const (
 	guestLoadOrder = guestModuleDir + "/load.order"
 )
 
+// File is a file of this machine that the guest tests need inside the VM (a font, a
+// fixture), copied into the initramfs.
+type File struct {
+	Host  string // path on this machine
+	Guest string // absolute path inside the VM; the same as Host if empty
+}
+
+func (f File) guestPath() string {
+	if f.Guest != "" {
+		return f.Guest
+	}
+	return f.Host
+}
+
 // WriteInitramfs writes a gzip-compressed newc cpio archive to w holding init as /init, the
 // kernel's modules under /lib/modules/usbvm with a load.order file ("file params" per
-// line, dependencies first), /dev/console and empty mount points.
-func WriteInitramfs(w io.Writer, k *Kernel, init string) error {
+// line, dependencies first), /dev/console, empty mount points and the extra files (with
+// their parent directories).
+func WriteInitramfs(w io.Writer, k *Kernel, init string, files ...File) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
 		return fmt.Errorf("write initramfs: %w", err)
 	}
 	bw := bufio.NewWriterSize(zw, 1<<20)
 	c := NewCPIOWriter(bw)
+	made := map[string]bool{".": true, "/": true}
+	mkdir := func(d string) error {
+		d = strings.TrimPrefix(path.Clean(d), "/")
+		if made[d] {
+			return nil
+		}
+		made[d] = true
+		return c.Dir(d, 0o755)
+	}
 	for _, d := range []string{"dev", "proc", "sys", "tmp", "run", "lib", "lib/modules", guestModuleDir} {
-		if err := c.Dir(d, 0o755); err != nil {
+		if err := mkdir(d); err != nil {
 			return fmt.Errorf("write initramfs: %w", err)
 		}
 	}
@@ -64,6 +88,24 @@ func WriteInitramfs(w io.Writer, k *Kernel, init string) error {
 	if err := c.File(guestLoadOrder, 0o644, int64(order.Len()), strings.NewReader(order.String())); err != nil {
 		return fmt.Errorf("write initramfs: %w", err)
 	}
+	for _, f := range files {
+		g := f.guestPath()
+		if !path.IsAbs(g) {
+			return fmt.Errorf("write initramfs: guest path %q of %s is not absolute", g, f.Host)
+		}
+		var parents []string
+		for d := path.Dir(g); d != "/"; d = path.Dir(d) {
+			parents = append(parents, d)
+		}
+		for i := len(parents) - 1; i >= 0; i-- {
+			if err := mkdir(parents[i]); err != nil {
+				return fmt.Errorf("write initramfs: %w", err)
+			}
+		}
+		if err := addFile(strings.TrimPrefix(path.Clean(g), "/"), f.Host, 0o644); err != nil {
+			return fmt.Errorf("write initramfs: extra file: %w", err)
+		}
+	}
 	if err := c.Close(); err != nil {
 		return fmt.Errorf("write initramfs: %w", err)
 	}
@@ -76,10 +118,10 @@ func WriteInitramfs(w io.Writer, k *Kernel, init string) error {
 	return nil
 }
 
-// CachedInitramfs returns the path of an initramfs for init and k under cacheDir, building
-// it only when no image for the same binary and kernel exists. Images built for older
-// binaries with the same name are removed.
-func CachedInitramfs(cacheDir string, k *Kernel, init string) (string, error) {
+// CachedInitramfs returns the path of an initramfs for init, k and the extra files under
+// cacheDir, building it only when no image for the same binary, kernel and files exists.
+// Images built for older binaries with the same name are removed.
+func CachedInitramfs(cacheDir string, k *Kernel, init string, files ...File) (string, error) {
 	f, err := os.Open(init)
 	if err != nil {
 		return "", fmt.Errorf("initramfs: %w", err)
@@ -93,6 +135,18 @@ func CachedInitramfs(cacheDir string, k *Kernel, init string) (string, error) {
 	fmt.Fprintf(h, "\x00%s", k.Package)
 	for _, m := range k.Modules {
 		fmt.Fprintf(h, "\x00%s %s", m.File, m.Params)
+	}
+	for _, x := range files {
+		fmt.Fprintf(h, "\x00file %s\x00", x.guestPath())
+		f, err := os.Open(x.Host)
+		if err != nil {
+			return "", fmt.Errorf("initramfs: extra file: %w", err)
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("initramfs: extra file: %w", err)
+		}
 	}
 	dir := filepath.Join(cacheDir, "initramfs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -108,7 +162,7 @@ func CachedInitramfs(cacheDir string, k *Kernel, init string) (string, error) {
 		return "", fmt.Errorf("initramfs: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := WriteInitramfs(tmp, k, init); err != nil {
+	if err := WriteInitramfs(tmp, k, init, files...); err != nil {
 		tmp.Close()
 		return "", err
 	}

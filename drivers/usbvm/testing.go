@@ -41,6 +41,9 @@ type Options struct {
 	CacheDir string
 	// Watchdog and Timeout as in BootConfig.
 	Watchdog, Timeout time.Duration
+	// Files are copied from this machine into the guest (e.g. a CJK font for label
+	// rendering); the guest has nothing but its test binary otherwise.
+	Files []File
 }
 
 // RunTests builds the test binary of the package under test, boots it in the USB VM and
@@ -77,11 +80,13 @@ func RunTests(t *testing.T, opt Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "guest.test")
+	// Named after the package, so that packages booting the VM at the same time (go test
+	// runs packages in parallel) keep their own cached images.
+	bin := filepath.Join(t.TempDir(), guestBinaryName(opt.Dir))
 	if err := buildTestBinary(ctx, opt, bin); err != nil {
 		t.Fatal(err)
 	}
-	img, err := CachedInitramfs(cache, k, bin)
+	img, err := CachedInitramfs(cache, k, bin, opt.Files...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +136,22 @@ func RunTests(t *testing.T, opt Options) {
 	case rep.ExitCode != 0 && !t.Failed():
 		t.Errorf("usbvm: the guest test binary exited with status %d; console tail:\n%s", rep.ExitCode, tail(res.Console, 30))
 	}
+}
+
+// guestBinaryName is the guest test binary's file name: the package directory's name
+// ("usbvm.test"), which names its cached initramfs images.
+func guestBinaryName(dir string) string {
+	if dir == "" {
+		dir = "."
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	name := filepath.Base(dir)
+	if name == "" || name == "." || name == string(filepath.Separator) {
+		name = "guest"
+	}
+	return name + ".test"
 }
 
 func buildTestBinary(ctx context.Context, opt Options, out string) error {
