@@ -37,6 +37,10 @@ import (
 // DataFile is the name of the data file inside data_dir.
 const DataFile = "dockhand.db"
 
+// auditIndexEvery is how far the audit log's by-order and by-operator indexes
+// may lag behind it (queries read the lagging records directly).
+const auditIndexEvery = 2 * time.Second
+
 // Agent is one running Dockhand.
 type Agent struct {
 	cfg     *config.Config
@@ -96,6 +100,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	a.add("retention", a.purgeLoop)
+	a.add("audit index", func(ctx context.Context) error { return a.store.RunAuditIndexer(ctx, auditIndexEvery) })
 	if err := a.setupHub(); err != nil {
 		a.close()
 		return nil, err
@@ -234,7 +239,8 @@ func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {
 		version.Version, a.cfg.Warehouse, a.cfg.Agent, st.Orders, st.OpenOrders, st.FeedCursor, st.OutboxPending)
 }
 
-// purgeLoop removes shipped and closed orders past the retention, hourly.
+// purgeLoop removes shipped and closed orders and finished print jobs past the
+// retention, and old scan ids, hourly.
 func (a *Agent) purgeLoop(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -245,6 +251,13 @@ func (a *Agent) purgeLoop(ctx context.Context) error {
 			a.log.Error("purge old orders", "err", err)
 		case n > 0:
 			a.log.Info("purged finished orders past retention", "orders", n, "retention", a.cfg.Retention.Orders)
+		}
+		if a.printq != nil {
+			if n, err := a.printq.Purge(ctx, time.Now().Add(-a.cfg.Retention.Orders)); err != nil {
+				a.log.Error("purge old print jobs", "err", err)
+			} else if n > 0 {
+				a.log.Info("purged finished print jobs past retention", "jobs", n)
+			}
 		}
 		// Retried page scans come within minutes; their ids are kept two days.
 		if n, err := a.floor.PurgeScanIDs(ctx, time.Now().Add(-48*time.Hour)); err != nil {

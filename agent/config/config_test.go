@@ -68,6 +68,8 @@ stations:
 			"line 13: stations[0].kind", `line 14: stations[0].scanners[1]: no scanner with id "s9"`, "line 15: stations[0].printer",
 			"line 16: stations[1].id", `already belongs to station PACK-01`}},
 		{"bad duration", "retention:\n  orders: 10m\n", []string{"line 2: retention.orders"}},
+		{"gc percent", "memory:\n  gc_percent: -5\n", []string{"line 2: memory.gc_percent"}},
+		{"memory limit", "memory:\n  gc_percent: 100\n  limit_mb: 8\n", []string{"line 3: memory.limit_mb"}},
 		{"broker url", "hub:\n  broker: localhost\n", []string{"line 2: hub.broker"}},
 		{"printer option", "printers:\n  - id: p1\n    url: serial:///dev/ttyUSB0?baud_rate=9600\n", []string{"line 3: printers[0].url", "baud_rate"}},
 	}

@@ -34,15 +34,23 @@ const (
 	CollUISteps       = "ui_timed_steps"  // station/step → start of a timed manual step
 )
 
+// collPrefix names a collection's bucket. Collections are top-level buckets
+// (schema 3): a small one (the stations' sessions, the claims) then lives inside
+// the file's root page, which every commit rewrites anyway, so a floor step that
+// touches it writes no page of its own for it.
+const collPrefix = "coll:"
+
+func collBucket(name string) []byte { return []byte(collPrefix + name) }
+
 func (tx *Tx) coll(name string, create bool) (*bolt.Bucket, error) {
-	root := tx.tx.Bucket(bColls)
-	if b := root.Bucket([]byte(name)); b != nil {
+	key := collBucket(name)
+	if b := tx.tx.Bucket(key); b != nil {
 		return b, nil
 	}
 	if !create {
 		return nil, nil
 	}
-	b, err := root.CreateBucket([]byte(name))
+	b, err := tx.tx.CreateBucket(key)
 	if err != nil {
 		return nil, fmt.Errorf("create collection %s: %w", name, err)
 	}

@@ -33,7 +33,7 @@ func (r *OrderRecord) Open() bool {
 var (
 	kNOrders = []byte("n_orders")
 	kNOpen   = []byte("n_open")
-	kNOutbox = []byte("n_outbox")
+	kNOutbox = []byte("n_outbox") // schema ≤ 2 only: pending events (now last seq − last acked)
 )
 
 func decodeOrder(v []byte) (*OrderRecord, error) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -14,12 +15,14 @@ import (
 // event once, and keeps those exact bytes until the hub acks them. It returns the
 // encoded bytes.
 func (tx *Tx) AppendEvent(e *wire.Event) ([]byte, error) {
-	if cap := tx.s.opts.OutboxCap; cap > 0 && tx.counter(kNOutbox) >= cap {
+	if cap := tx.s.opts.OutboxCap; cap > 0 && tx.outboxPending() >= cap {
 		return nil, ErrOutboxFull
 	}
-	meta := tx.tx.Bucket(bMeta)
-	seq := readU64(meta.Get(kOutboxSeq)) + 1
-	if err := meta.Put(kOutboxSeq, u64(seq)); err != nil {
+	// The seq lives in the outbox bucket's own header, which every commit
+	// rewrites anyway: an event costs the outbox's last leaf and nothing else.
+	out := tx.tx.Bucket(bOutbox)
+	seq, err := out.NextSequence()
+	if err != nil {
 		return nil, err
 	}
 	e.Seq = seq
@@ -44,16 +47,21 @@ func (tx *Tx) AppendEvent(e *wire.Event) ([]byte, error) {
 	v := make([]byte, 8+len(b))
 	binary.BigEndian.PutUint64(v, uint64(now.UnixNano()))
 	copy(v[8:], b)
-	if err := tx.tx.Bucket(bOutbox).Put(u64(seq), v); err != nil {
+	if err := out.Put(u64(seq), v); err != nil {
 		return nil, err
 	}
-	tx.count(kNOutbox, 1)
 	tx.change.Events++
 	return b, nil
 }
 
 // LastEventSeq is the seq of the last event ever appended.
-func (tx *Tx) LastEventSeq() uint64 { return readU64(tx.tx.Bucket(bMeta).Get(kOutboxSeq)) }
+func (tx *Tx) LastEventSeq() uint64 { return tx.tx.Bucket(bOutbox).Sequence() }
+
+// outboxPending counts the events the hub has not acked: the outbox always
+// holds exactly the seqs after the last ack up to the last event.
+func (tx *Tx) outboxPending() int {
+	return int(tx.LastEventSeq() - readU64(tx.tx.Bucket(bMeta).Get(kOutboxAcked)))
+}
 
 // OutboxAfter returns up to limit pending events with seq > afterSeq, ascending.
 func (s *Store) OutboxAfter(afterSeq uint64, limit int) ([]wire.OutboxRecord, error) {
@@ -73,19 +81,21 @@ func (s *Store) AckOutbox(ackedSeq uint64) (int, error) {
 	removed := 0
 	err := s.Update(func(tx *Tx) error {
 		removed = 0
+		meta := tx.tx.Bucket(bMeta)
+		upTo := min(ackedSeq, tx.LastEventSeq()) // an ack beyond what exists acks what exists
+		if upTo <= readU64(meta.Get(kOutboxAcked)) {
+			return nil
+		}
 		b := tx.tx.Bucket(bOutbox)
 		c := b.Cursor()
-		for k, _ := c.First(); k != nil && readU64(k) <= ackedSeq; k, _ = c.First() {
+		for k, _ := c.First(); k != nil && readU64(k) <= upTo; k, _ = c.First() {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 			removed++
 		}
-		if removed > 0 {
-			tx.count(kNOutbox, -removed)
-			tx.change.Acked = removed
-		}
-		return nil
+		tx.change.Acked = removed
+		return meta.Put(kOutboxAcked, u64(upTo))
 	})
 	return removed, err
 }
@@ -93,7 +103,7 @@ func (s *Store) AckOutbox(ackedSeq uint64) (int, error) {
 // OutboxStats reports how many events wait for the hub and since when.
 func (s *Store) OutboxStats() (pending int, oldest time.Time, err error) {
 	err = s.View(func(tx *Tx) error {
-		pending = tx.counter(kNOutbox)
+		pending = tx.outboxPending()
 		if k, v := tx.tx.Bucket(bOutbox).Cursor().First(); k != nil {
 			oldest = time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))
 		}
@@ -118,7 +128,11 @@ type AuditRecord struct {
 	EventSeq uint64    `json:"event_seq,omitempty"`
 }
 
-// AppendAudit adds a record to the audit log and returns its seq.
+// AppendAudit adds a record to the audit log and returns its seq. Only the
+// record itself is written in the caller's transaction (one leaf at the end of
+// the log): the by-order and by-operator indexes follow behind it (see
+// IndexAudit), and queries read the few records not indexed yet directly, so a
+// floor step's commit carries no index pages.
 func (tx *Tx) AppendAudit(r AuditRecord) (uint64, error) {
 	b := tx.tx.Bucket(bAudit)
 	seq, err := b.NextSequence()
@@ -136,17 +150,91 @@ func (tx *Tx) AppendAudit(r AuditRecord) (uint64, error) {
 	if err := b.Put(u64(seq), v); err != nil {
 		return 0, err
 	}
-	if r.OrderID != "" {
-		if err := tx.tx.Bucket(bAuditOrder).Put(append([]byte(r.OrderID+"\x00"), u64(seq)...), nil); err != nil {
-			return 0, err
-		}
-	}
-	if r.Operator != "" {
-		if err := tx.tx.Bucket(bAuditOper).Put(append([]byte(r.Operator+"\x00"), u64(seq)...), nil); err != nil {
-			return 0, err
-		}
-	}
 	return seq, nil
+}
+
+// auditIndexed is the seq up to which the audit indexes are written.
+func (tx *Tx) auditIndexed() uint64 { return readU64(tx.tx.Bucket(bMeta).Get(kAuditIndexed)) }
+
+// indexAudit writes the index entries of up to limit audit records not indexed
+// yet and moves the mark past them. It reports how many it indexed.
+func (tx *Tx) indexAudit(limit int) (int, error) {
+	from := tx.auditIndexed()
+	byOrder, byOper := tx.tx.Bucket(bAuditOrder), tx.tx.Bucket(bAuditOper)
+	var r struct {
+		OrderID  string `json:"order_id"`
+		Operator string `json:"operator"`
+	}
+	n, last := 0, from
+	c := tx.tx.Bucket(bAudit).Cursor()
+	for k, v := c.Seek(u64(from + 1)); k != nil && n < limit; k, v = c.Next() {
+		r.OrderID, r.Operator = "", ""
+		if err := json.Unmarshal(v, &r); err != nil {
+			return n, fmt.Errorf("index audit record %d: %w", readU64(k), err)
+		}
+		if r.OrderID != "" {
+			if err := byOrder.Put(append([]byte(r.OrderID+"\x00"), k...), nil); err != nil {
+				return n, err
+			}
+		}
+		if r.Operator != "" {
+			if err := byOper.Put(append([]byte(r.Operator+"\x00"), k...), nil); err != nil {
+				return n, err
+			}
+		}
+		n, last = n+1, readU64(k)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, tx.tx.Bucket(bMeta).Put(kAuditIndexed, u64(last))
+}
+
+// auditIndexBatch bounds the records one indexing transaction takes.
+const auditIndexBatch = 4096
+
+// IndexAudit brings the audit indexes up to the end of the log. It rides along
+// with the next floor commit when one comes within wait (so it costs no fsync
+// of its own), else it commits alone. It reports how many records it indexed.
+func (s *Store) IndexAudit(wait time.Duration) (int, error) {
+	total := 0
+	for {
+		var pending bool
+		if err := s.View(func(tx *Tx) error {
+			pending = tx.tx.Bucket(bAudit).Sequence() > tx.auditIndexed()
+			return nil
+		}); err != nil || !pending {
+			return total, err
+		}
+		var n int
+		if err := s.GroupSoon(wait, func(tx *Tx) (err error) {
+			n, err = tx.indexAudit(auditIndexBatch)
+			return err
+		}); err != nil {
+			return total, fmt.Errorf("index the audit log: %w", err)
+		}
+		total += n
+		if n < auditIndexBatch {
+			return total, nil
+		}
+	}
+}
+
+// RunAuditIndexer keeps the audit indexes close behind the log, every interval,
+// until ctx ends.
+func (s *Store) RunAuditIndexer(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, err := s.IndexAudit(every); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // AuditQuery selects audit records; empty fields match everything.
@@ -191,6 +279,13 @@ func (s *Store) Audit(q AuditQuery) ([]AuditRecord, error) {
 					if err := add(v); err != nil {
 						return err
 					}
+				}
+			}
+			// Records after the index mark are read one by one: a few seconds' worth.
+			c = audit.Cursor()
+			for k, v := c.Seek(u64(max(q.AfterSeq, tx.auditIndexed()) + 1)); k != nil && len(out) < q.Limit; k, v = c.Next() {
+				if err := add(v); err != nil {
+					return err
 				}
 			}
 			return nil

@@ -28,7 +28,7 @@ import (
 )
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Errors.
 var (
@@ -60,16 +60,20 @@ var (
 	bAuditOrder = []byte("idx_audit_order")
 	bAuditOper  = []byte("idx_audit_operator")
 	bQuarantine = []byte("quarantine")
-	bColls      = []byte("collections")
+	bColls      = []byte("collections") // schema ≤ 2: the collections, nested (now top-level, see collPrefix)
 
 	kSchema     = []byte("schema")
 	kFeedCursor = []byte("feed_cursor")
-	kOutboxSeq  = []byte("outbox_seq")
-	kCreated    = []byte("created_at")
+	kOutboxSeq  = []byte("outbox_seq") // schema ≤ 2: the last event seq (now the outbox bucket's sequence)
+	// kOutboxAcked is the highest event seq the hub acked (the outbox holds the seqs after it).
+	kOutboxAcked = []byte("outbox_acked")
+	kCreated     = []byte("created_at")
+	// kAuditIndexed is the audit seq up to which the audit indexes are written.
+	kAuditIndexed = []byte("audit_indexed")
 )
 
 var allBuckets = [][]byte{bMeta, bOrders, bByWaybill, bByPlatNo, bByBarcode, bOpen, bClosed,
-	bHolds, bNotices, bOutbox, bAudit, bAuditOrder, bAuditOper, bQuarantine, bColls}
+	bHolds, bNotices, bOutbox, bAudit, bAuditOrder, bAuditOper, bQuarantine}
 
 // Options configure a store.
 type Options struct {
@@ -305,6 +309,64 @@ var migrations = map[uint64]func(*bolt.Tx) error{
 			return idx.Put(platKey(&rec.Order), k)
 		})
 	},
+	// Schema 2 indexed every audit record in its own transaction and kept the
+	// event seq and the pending count in meta. From 3 the audit indexes follow
+	// behind a mark, which starts at the end of the log, and the event seq is
+	// the outbox bucket's sequence, with the last acked seq beside it.
+	2: func(btx *bolt.Tx) error {
+		meta := btx.Bucket(bMeta)
+		if audit := btx.Bucket(bAudit); audit != nil {
+			if err := meta.Put(kAuditIndexed, u64(audit.Sequence())); err != nil {
+				return err
+			}
+		}
+		out, err := btx.CreateBucketIfNotExists(bOutbox)
+		if err != nil {
+			return err
+		}
+		last := readU64(meta.Get(kOutboxSeq))
+		acked := last
+		if k, _ := out.Cursor().First(); k != nil {
+			acked = readU64(k) - 1
+		}
+		if err := out.SetSequence(last); err != nil {
+			return err
+		}
+		if err := meta.Put(kOutboxAcked, u64(acked)); err != nil {
+			return err
+		}
+		if err := meta.Delete(kNOutbox); err != nil {
+			return err
+		}
+		if err := meta.Delete(kOutboxSeq); err != nil {
+			return err
+		}
+		return liftCollections(btx)
+	},
+}
+
+// liftCollections moves every collection nested in bColls to a top-level
+// bucket of its own, records and sequence, and drops bColls.
+func liftCollections(btx *bolt.Tx) error {
+	root := btx.Bucket(bColls)
+	if root == nil {
+		return nil
+	}
+	err := root.ForEachBucket(func(name []byte) error {
+		from := root.Bucket(name)
+		to, err := btx.CreateBucketIfNotExists(collBucket(string(name)))
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", name, err)
+		}
+		if err := from.ForEach(func(k, v []byte) error { return to.Put(k, v) }); err != nil {
+			return fmt.Errorf("collection %s: %w", name, err)
+		}
+		return to.SetSequence(from.Sequence())
+	})
+	if err != nil {
+		return err
+	}
+	return btx.DeleteBucket(bColls)
 }
 
 // SchemaOf reads the schema version of a data file without migrating it.
@@ -356,7 +418,7 @@ func (s *Store) Stats() (Stats, error) {
 		b := tx.tx
 		st.Orders = tx.counter(kNOrders)
 		st.OpenOrders = tx.counter(kNOpen)
-		st.OutboxPending = tx.counter(kNOutbox)
+		st.OutboxPending = tx.outboxPending()
 		st.Holds = b.Bucket(bHolds).Stats().KeyN
 		st.Quarantined = int(b.Bucket(bQuarantine).Sequence())
 		st.AuditRecords = int(b.Bucket(bAudit).Sequence())
@@ -376,4 +438,11 @@ func (s *Store) Check() error {
 		}
 		return errors.Join(errs...)
 	})
+}
+
+// PagesWritten counts the pages commits have written since the file was
+// opened: what a change costs the disk (benchmarks report it per step).
+func (s *Store) PagesWritten() int64 {
+	st := s.db.Stats()
+	return st.TxStats.GetWrite()
 }

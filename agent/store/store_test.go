@@ -238,6 +238,28 @@ func TestOutbox(t *testing.T) {
 		}
 		return err
 	})
+	// An old ack again, and an ack beyond the last event, change nothing wrong.
+	for _, tc := range []struct {
+		ack           uint64
+		removed, left int
+	}{{1, 0, 2}, {2, 0, 2}, {99, 2, 0}, {99, 0, 0}} {
+		n, err := s.AckOutbox(tc.ack)
+		pending, _, _ := s.OutboxStats()
+		if err != nil || n != tc.removed || pending != tc.left {
+			t.Errorf("ack %d: removed %d (want %d), pending %d (want %d), %v", tc.ack, n, tc.removed, pending, tc.left, err)
+		}
+	}
+	s.Update(func(tx *Tx) error {
+		e := &wire.Event{Type: "x"}
+		_, err := tx.AppendEvent(e)
+		if e.Seq != 5 {
+			t.Errorf("seq after acking past the end = %d, want 5", e.Seq)
+		}
+		return err
+	})
+	if pending, _, _ := s.OutboxStats(); pending != 1 {
+		t.Errorf("pending = %d, want 1", pending)
+	}
 }
 
 func TestAuditAndCollections(t *testing.T) {
@@ -409,4 +431,192 @@ func TestApplyKeepsHubBytes(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAuditIndexBehind: queries by order and operator find records whether
+// or not the index has caught up, across the index mark, after a reopen.
+func TestAuditIndexBehind(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	s, err := Open(path, Options{Agent: "A", Warehouse: "HZ01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(n int) {
+		t.Helper()
+		for i := range n {
+			if err := s.Update(func(tx *Tx) error {
+				_, err := tx.AppendAudit(AuditRecord{Action: "scan", OrderID: fmt.Sprintf("O%d", i%3), Operator: fmt.Sprintf("P%d", i%2), OK: true})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	count := func(q AuditQuery) int {
+		t.Helper()
+		q.Limit = 1000
+		recs, err := s.Audit(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range recs {
+			if (q.OrderID != "" && r.OrderID != q.OrderID) || (q.Operator != "" && r.Operator != q.Operator) {
+				t.Fatalf("%+v matched %+v", r, q)
+			}
+			if i > 0 && r.Seq <= recs[i-1].Seq {
+				t.Fatalf("records out of order: %d after %d", r.Seq, recs[i-1].Seq)
+			}
+		}
+		return len(recs)
+	}
+	check := func(stage string, total int) {
+		t.Helper()
+		for _, tc := range []struct {
+			q    AuditQuery
+			want int
+		}{
+			{AuditQuery{OrderID: "O0"}, (total + 2) / 3},
+			{AuditQuery{OrderID: "O2"}, total / 3},
+			{AuditQuery{Operator: "P1"}, total / 2},
+			{AuditQuery{Operator: "P0", AfterSeq: 4}, (total+1)/2 - 2},
+			{AuditQuery{}, total},
+		} {
+			if got := count(tc.q); got != tc.want {
+				t.Errorf("%s: %+v found %d records, want %d", stage, tc.q, got, tc.want)
+			}
+		}
+	}
+	add(30)
+	check("nothing indexed", 30)
+	if n, err := s.IndexAudit(time.Millisecond); err != nil || n != 30 {
+		t.Fatalf("IndexAudit = %d, %v", n, err)
+	}
+	check("all indexed", 30)
+	add(30)
+	check("half indexed", 60)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check("reopened", 60)
+	if n, err := s.IndexAudit(time.Millisecond); err != nil || n != 30 {
+		t.Fatalf("IndexAudit after reopen = %d, %v", n, err)
+	}
+	if n, err := s.IndexAudit(time.Millisecond); err != nil || n != 0 {
+		t.Fatalf("IndexAudit with nothing new = %d, %v", n, err)
+	}
+	check("caught up", 60)
+}
+
+// TestMigrateAuditMark: a schema 2 file indexed every audit record as it was
+// written and kept the event seq and pending count in meta; opening it sets the
+// index mark at the end of its log and moves the outbox's seq into its bucket.
+func TestMigrateAuditMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := s.Update(func(tx *Tx) error {
+			_, err := tx.AppendAudit(AuditRecord{Action: "scan", OrderID: "O1", OK: true})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.IndexAudit(time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	for range 7 {
+		if err := s.Update(func(tx *Tx) error { _, err := tx.AppendEvent(&wire.Event{Type: "x"}); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AckOutbox(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(tx *Tx) error {
+		if _, err := tx.NextID(CollPrintJobs); err != nil {
+			return err
+		}
+		return tx.Put(CollSessions, "PACK-01", map[string]string{"order": "O1"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	setRaw(t, path, func(btx *bolt.Tx) error { // as schema 2 wrote it
+		nested, err := btx.CreateBucket(bColls)
+		if err != nil {
+			return err
+		}
+		for _, name := range []string{CollSessions, CollPrintJobs} {
+			top := btx.Bucket(collBucket(name))
+			b, err := nested.CreateBucket([]byte(name))
+			if err != nil {
+				return err
+			}
+			if err := top.ForEach(func(k, v []byte) error { return b.Put(k, v) }); err != nil {
+				return err
+			}
+			if err := b.SetSequence(top.Sequence()); err != nil {
+				return err
+			}
+			if err := btx.DeleteBucket(collBucket(name)); err != nil {
+				return err
+			}
+		}
+		meta := btx.Bucket(bMeta)
+		for _, err := range []error{meta.Delete(kAuditIndexed), meta.Delete(kOutboxAcked),
+			meta.Put(kOutboxSeq, u64(7)), meta.Put(kNOutbox, u64(4)), btx.Bucket(bOutbox).SetSequence(0)} {
+			if err != nil {
+				return err
+			}
+		}
+		return meta.Put(kSchema, u64(2))
+	})
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatalf("migrate from 2: %v", err)
+	}
+	defer s.Close()
+	if n, err := s.IndexAudit(time.Millisecond); err != nil || n != 0 {
+		t.Errorf("after migration IndexAudit = %d, %v; want nothing left to index", n, err)
+	}
+	if recs, err := s.Audit(AuditQuery{OrderID: "O1"}); err != nil || len(recs) != 5 {
+		t.Errorf("after migration: %d records of O1, %v", len(recs), err)
+	}
+	if pending, _, _ := s.OutboxStats(); pending != 4 {
+		t.Errorf("after migration %d events pending, want 4", pending)
+	}
+	if err := s.Update(func(tx *Tx) error {
+		e := &wire.Event{Type: "x"}
+		_, err := tx.AppendEvent(e)
+		if e.Seq != 8 {
+			t.Errorf("first seq after migration = %d, want 8", e.Seq)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.AckOutbox(8); n != 5 || err != nil {
+		t.Errorf("ack after migration removed %d, %v; want 5", n, err)
+	}
+	if err := s.Update(func(tx *Tx) error {
+		var sess map[string]string
+		if ok, err := tx.Get(CollSessions, "PACK-01", &sess); !ok || err != nil || sess["order"] != "O1" {
+			t.Errorf("session after migration: %v %v %v", sess, ok, err)
+		}
+		if id, err := tx.NextID(CollPrintJobs); id != 2 || err != nil {
+			t.Errorf("collection sequence after migration: %d, %v; want 2", id, err)
+		}
+		if tx.tx.Bucket(bColls) != nil {
+			t.Error("the nested collections bucket is still there")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

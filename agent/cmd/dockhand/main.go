@@ -122,6 +122,9 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg.Log)
 	slog.SetDefault(log)
+	if set := cfg.Memory.Apply(); set != "" {
+		log.Debug("garbage collector tuned", "memory", set)
+	}
 	a, err := agent.New(cfg, log)
 	if err != nil {
 		return err
