@@ -301,7 +301,7 @@ func (q *Queue) markInterrupted() error {
 				return err
 			}
 			changed = append(changed, j)
-			return tx.Put(store.CollPrintJobs, j.ID, &j)
+			return putJob(tx, &j)
 		})
 	})
 	if err != nil {
@@ -556,7 +556,7 @@ func (q *Queue) enqueue(tx *store.Tx, j *Job, d *device) (direct bool, err error
 		d.backlog = true // counted in dispatch, once committed
 		d.mu.Unlock()
 	}
-	if err := tx.Put(store.CollPrintJobs, j.ID, j); err != nil {
+	if err := putJob(tx, j); err != nil {
 		return false, err
 	}
 	return direct, tx.PutRaw(store.CollPrintQueue, j.Printer+"/"+j.ID, []byte{1})
@@ -698,7 +698,7 @@ func (q *Queue) Resolve(_ context.Context, id, decision, by string) (Job, error)
 		if _, err := tx.AppendAudit(store.AuditRecord{Operator: by, Action: "print.resolve." + decision, OrderID: job.OrderID, OK: true, Detail: job.ID}); err != nil {
 			return err
 		}
-		return tx.Put(store.CollPrintJobs, job.ID, &job)
+		return putJob(tx, &job)
 	})
 	if err != nil {
 		return Job{}, fmt.Errorf("resolve print job %s: %w", id, err)
@@ -735,4 +735,87 @@ func (q *Queue) recordPrinted(tx *store.Tx, j *Job) error {
 	_, err := tx.AppendAudit(store.AuditRecord{Station: j.Station, Operator: j.Operator, Action: e.Type, OrderID: j.OrderID,
 		OK: true, Detail: j.ID + " " + j.Confirmed, EventSeq: e.Seq})
 	return err
+}
+
+// putJob stores a job. A job that reached its final state is stored without
+// its printer bytes: nothing sends them again (a reprint renders the waybill
+// anew), and a day of labels would otherwise fill the data file.
+func putJob(tx *store.Tx, j *Job) error {
+	if j.Done() && j.Data != nil {
+		c := *j
+		c.Data = nil
+		j = &c
+	}
+	return tx.Put(store.CollPrintJobs, j.ID, j)
+}
+
+// purgeBatch bounds the jobs one purge transaction deletes.
+const purgeBatch = 1000
+
+// Purge deletes finished jobs last changed before cutoff, with their print-once
+// and client-key entries (an order is purged after the same retention, so its
+// waybill cannot come back to be printed). Held and uncertain jobs stay until a
+// person decides. It reports how many jobs it deleted.
+func (q *Queue) Purge(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	after := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var n int
+		var last string
+		err := q.st.Update(func(tx *store.Tx) error {
+			var old []Job
+			n, last = 0, after
+			if err := tx.ForEach(store.CollPrintJobs, "", func(key string, raw []byte) error {
+				if key <= after {
+					return nil
+				}
+				if len(old) == purgeBatch {
+					return store.ErrStop
+				}
+				last = key
+				var j Job
+				if err := jsonUnmarshal(raw, &j); err != nil {
+					return fmt.Errorf("print job %s: %w", key, err)
+				}
+				if j.Done() && j.Updated.Before(cutoff) {
+					old = append(old, j)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, j := range old {
+				for _, k := range []string{j.WaybillNo, "raw:" + j.ClientKey} {
+					if k == "" || k == "raw:" {
+						continue
+					}
+					var id string
+					if _, err := tx.Get(store.CollPrintByWB, k, &id); err != nil {
+						return err
+					}
+					if id == j.ID {
+						if err := tx.Delete(store.CollPrintByWB, k); err != nil {
+							return err
+						}
+					}
+				}
+				if err := tx.Delete(store.CollPrintJobs, j.ID); err != nil {
+					return err
+				}
+			}
+			n = len(old)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("purge print jobs: %w", err)
+		}
+		total += n
+		if last == after {
+			return total, nil
+		}
+		after = last
+	}
 }

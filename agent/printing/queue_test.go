@@ -359,3 +359,62 @@ func TestInterceptBeforeFirstByteStopsLabel(t *testing.T) {
 		t.Fatalf("job = %s (%s); printer got %d bytes — want cancelled and nothing sent", j.State, j.Detail, len(r.pr.Data()))
 	}
 }
+
+// A finished job keeps no printer bytes, and purging past the retention takes
+// finished jobs with their print-once and client-key entries, never a held one.
+func TestFinishedJobsSlimAndPurged(t *testing.T) {
+	r := newRig(t, "tspl")
+	ctx := context.Background()
+	wb, err := r.q.PrintWaybill(ctx, "O-1", "P1", "PACK-01", "W1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := r.q.SubmitRaw(ctx, "P1", "tspl", []byte("SIZE 76 mm, 130 mm\r\nCLS\r\nPRINT 1,1\r\n"), "erp-7", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.wait(wb.ID)
+	r.wait(raw.ID)
+	stored := func(id string) (Job, bool) {
+		t.Helper()
+		var j Job
+		var ok bool
+		if err := r.st.View(func(tx *store.Tx) (err error) { ok, err = tx.Get(store.CollPrintJobs, id, &j); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return j, ok
+	}
+	for _, id := range []string{wb.ID, raw.ID} {
+		if j, ok := stored(id); !ok || !j.Done() || j.Data != nil {
+			t.Fatalf("job %s stored as %s with %d bytes of data (found %v)", id, j.State, len(j.Data), ok)
+		}
+	}
+	// A held job, old as it may be, waits for a person.
+	held := Job{ID: "held-1", Kind: KindRaw, Printer: "P1", Language: "tspl", Data: []byte("x"), State: StateHeld,
+		Updated: time.Now().Add(-30 * 24 * time.Hour)}
+	if err := r.st.Update(func(tx *store.Tx) error { return putJob(tx, &held) }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.q.Purge(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("purge of fresh jobs: %d, %v", n, err)
+	}
+	if n, err := r.q.Purge(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("purge: %d, %v; want the 2 finished jobs", n, err)
+	}
+	for _, id := range []string{wb.ID, raw.ID} {
+		if _, ok := stored(id); ok {
+			t.Errorf("job %s still stored", id)
+		}
+	}
+	if j, ok := stored("held-1"); !ok || j.Data == nil {
+		t.Errorf("the held job was purged or lost its bytes: %+v %v", j, ok)
+	}
+	r.st.View(func(tx *store.Tx) error {
+		for _, k := range []string{"SF100", "raw:erp-7"} {
+			if tx.GetRaw(store.CollPrintByWB, k) != nil {
+				t.Errorf("entry %s still there", k)
+			}
+		}
+		return nil
+	})
+}

@@ -210,7 +210,7 @@ func (q *Queue) process(ctx context.Context, d *device, jobs []Job) bool {
 			}
 			cur.Attempts++
 			cur.State, cur.Detail, cur.Updated = StateSending, "", now
-			if err := tx.Put(store.CollPrintJobs, cur.ID, &cur); err != nil {
+			if err := putJob(tx, &cur); err != nil {
 				return err
 			}
 			send = append(send, cur)
@@ -355,7 +355,7 @@ func (q *Queue) requeue(jobs []Job, state, detail string) {
 		for i := range jobs {
 			jobs[i].State, jobs[i].Detail, jobs[i].Updated = state, detail, now
 			jobs[i].Attempts--
-			if err := tx.Put(store.CollPrintJobs, jobs[i].ID, &jobs[i]); err != nil {
+			if err := putJob(tx, &jobs[i]); err != nil {
 				return err
 			}
 		}
@@ -394,7 +394,7 @@ func holdText(st printer.Status) string {
 func (q *Queue) save(job *Job, state, detail string) bool {
 	err := q.st.Group(func(tx *store.Tx) error {
 		job.State, job.Detail, job.Updated = state, detail, tx.Now()
-		return tx.Put(store.CollPrintJobs, job.ID, job)
+		return putJob(tx, job)
 	})
 	if err != nil {
 		q.log.Error("save print job", "job", job.ID, "state", state, "err", err)
@@ -429,7 +429,7 @@ func (q *Queue) finishTx(tx *store.Tx, job *Job, state, confirmed, detail string
 			return err
 		}
 	}
-	return tx.Put(store.CollPrintJobs, job.ID, job)
+	return putJob(tx, job)
 }
 
 // outcome is how a job in flight ended.
@@ -529,7 +529,7 @@ func (q *Queue) record(d *device, outs []outcome) {
 			jobs[i] = o.f.job
 			if o.state == StateUncertain {
 				jobs[i].State, jobs[i].Detail, jobs[i].Updated = o.state, o.detail, tx.Now()
-				if err := tx.Put(store.CollPrintJobs, jobs[i].ID, &jobs[i]); err != nil {
+				if err := putJob(tx, &jobs[i]); err != nil {
 					return err
 				}
 				continue
