@@ -118,7 +118,7 @@ func TestCachedInitramfsFiles(t *testing.T) {
 	}
 }
 
-func TestGuestBinaryName(t *testing.T) {
+func TestTestBinaryName(t *testing.T) {
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
