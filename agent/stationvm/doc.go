@@ -11,7 +11,10 @@
 // (Code 128 of the waybill number, Chinese text in GB18030) arrives on the printer once;
 // a wrong item is refused with the contract's wrong_item reason and prints nothing; the
 // printer's cable is pulled and plugged back, the agent reports it offline and then
-// ready in its hub status, and the next verified order's label still arrives.
+// ready in its hub status, and the next verified order's label still arrives; a parcel
+// verified while the printer is away gets its label, once, when the printer is back.
+// Every event is checked where the hub sees it (the hub simulator), after the outbox
+// and the broker.
 //
 // The package has no code of its own, only these tests; `go test ./agent/stationvm/`
 // runs them (about a minute; it skips, loudly, only where the machine cannot boot the VM).

@@ -41,7 +41,8 @@ const (
 
 // TestGuestStation runs the agent in the VM with a USB serial scanner and a USB label
 // printer, and packs like a packer: verify an order (a wrong item refused on the way),
-// pull the printer's cable and plug it back, verify the next order.
+// pull the printer's cable and plug it back, verify the next order; then verify one
+// while the printer is away, whose label prints when it is back.
 func TestGuestStation(t *testing.T) {
 	r, err := usbvm.Guest()
 	if err != nil {
