@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"sync"
 	"time"
@@ -100,7 +101,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	a.add("retention", a.purgeLoop)
-	a.add("audit index", func(ctx context.Context) error { return a.store.RunAuditIndexer(ctx, auditIndexEvery) })
+	a.add("audit index", func(ctx context.Context) error {
+		return a.store.RunAuditIndexer(ctx, auditIndexEvery, func(err error) { a.log.Warn("audit index behind", "err", err) })
+	})
 	if err := a.setupHub(); err != nil {
 		a.close()
 		return nil, err
@@ -121,6 +124,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Agent, error) {
 	if err := a.setupPrintAPI(cfg.HTTP.PrintAPIKeyFile); err != nil {
 		a.close()
 		return nil, err
+	}
+	if cfg.Debug.Pprof {
+		a.mux.HandleFunc("/debug/pprof/", pprof.Index)
+		a.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		a.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		a.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	}
 	if p := cfg.Debug.ScanSocket; p != "" {
 		a.add("test scan socket", func(ctx context.Context) error { return a.serveScanSocket(ctx, p) })

@@ -26,7 +26,12 @@ type station struct {
 
 	mu       sync.Mutex
 	operator string // who signed in at the station's screen
+
+	prints chan printRequest // verified parcels whose waybill the station prints, in order
 }
+
+// printRequest asks a station's printer for a verified parcel's waybill.
+type printRequest struct{ operator, orderID string }
 
 // devices tracks every device's state for the hub status and the UI.
 type devices struct {
@@ -109,7 +114,8 @@ func (a *Agent) setupFloor(rules urgent.Rules) error {
 	}
 	a.stations = map[string]*station{}
 	for _, sc := range a.cfg.Stations {
-		st := &station{cfg: sc}
+		st := &station{cfg: sc, prints: make(chan printRequest, 64)}
+		a.add("station "+sc.ID+" labels", func(ctx context.Context) error { return a.printLoop(ctx, sc.ID, st.prints) })
 		if sc.Signal != "" {
 			tower, err := a.openTower(sc)
 			if err != nil {
@@ -189,8 +195,11 @@ func (a *Agent) afterVerdict(ctx context.Context, stationID, operator string, v 
 	}
 }
 
-// react drives the light tower and prints a verified parcel's waybill on the
-// station's printer, whoever scanned (wired scanner, PDA, station screen).
+// react drives the light tower and has a verified parcel's waybill printed on
+// the station's printer, whoever scanned (wired scanner, PDA, station screen).
+// The verdict is already durable and goes back at once: laying out the label
+// and queueing its print job (a commit of its own) happen behind it, in the
+// station's order.
 func (a *Agent) react(ctx context.Context, stationID, operator string, ok, print bool, orderID string) {
 	if ok {
 		a.signal(stationID, signal.Good)
@@ -200,13 +209,38 @@ func (a *Agent) react(ctx context.Context, stationID, operator string, ok, print
 	if !print {
 		return
 	}
-	id, err := a.printerFor(stationID)
-	if err != nil {
-		a.log.Warn("waybill not printed", "station", stationID, "order", orderID, "err", err)
+	req := printRequest{operator: operator, orderID: orderID}
+	st := a.stations[stationID]
+	if st == nil {
+		a.printFor(ctx, stationID, req)
 		return
 	}
-	if _, err := a.printq.PrintWaybill(ctx, orderID, id, stationID, operator); err != nil {
-		a.log.Warn("waybill not printed", "station", stationID, "order", orderID, "err", err)
+	select {
+	case st.prints <- req:
+	case <-ctx.Done():
+	}
+}
+
+// printLoop queues a station's waybills one after another.
+func (a *Agent) printLoop(ctx context.Context, stationID string, reqs <-chan printRequest) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-reqs:
+			a.printFor(ctx, stationID, r)
+		}
+	}
+}
+
+func (a *Agent) printFor(ctx context.Context, stationID string, r printRequest) {
+	id, err := a.printerFor(stationID)
+	if err != nil {
+		a.log.Warn("waybill not printed", "station", stationID, "order", r.orderID, "err", err)
+		return
+	}
+	if _, err := a.printq.PrintWaybill(ctx, r.orderID, id, stationID, r.operator); err != nil {
+		a.log.Warn("waybill not printed", "station", stationID, "order", r.orderID, "err", err)
 	}
 }
 

@@ -522,7 +522,7 @@ func (r *runner) agentConfig(port int, sock string, ptys []*Pty) string {
 		fmt.Fprintf(&b, "  - id: DOCK-%02d\n    kind: handover\n", i)
 	}
 	fmt.Fprintf(&b, "bootstrap_manager:\n  code: %s\n  name: 主管\n  pin: \"%s\"\n", ManagerCode, ManagerPIN)
-	fmt.Fprintf(&b, "debug:\n  scan_socket: %s\n", sock)
+	fmt.Fprintf(&b, "debug:\n  scan_socket: %s\n  pprof: true\n", sock)
 	return b.String()
 }
 

@@ -181,6 +181,9 @@ type Debug struct {
 	// with the verdict after its durable commit (tests that kill the agent, and
 	// benchmarks of scan → verdict). Empty: off.
 	ScanSocket string `yaml:"scan_socket"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the web listener (to
+	// find where the agent's time goes). Off unless set.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Operator is an account given in the file.

@@ -72,6 +72,13 @@ func (c *committer) do(s *Store, fn func(*Tx) error) error {
 	return p.err
 }
 
+// waiting reports whether a Group call (not a lazy one) waits for the writer.
+func (c *committer) waiting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(c.queue, func(p *pendingCall) bool { return !p.lazy })
+}
+
 func (c *committer) soon(s *Store, wait time.Duration, fn func(*Tx) error) error {
 	p := &pendingCall{fn: fn, done: make(chan struct{}), lazy: true, due: time.Now().Add(wait)}
 	c.mu.Lock()
@@ -118,6 +125,7 @@ var errCallFailed = errors.New("a call in the group failed")
 func (c *committer) commit(s *Store, group []*pendingCall) {
 	if len(group) > 1 {
 		err := update(s, func(tx *Tx) error {
+			tx.shared = true
 			for _, p := range group {
 				if err := p.fn(tx); err != nil {
 					return errCallFailed

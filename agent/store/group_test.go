@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dockhand/dockhand/sync/wire"
 )
 
 // TestGroupIsolatesFailures commits a group in which one call fails and one
@@ -139,4 +141,64 @@ func TestGroupSoonRidesAlong(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A long feed apply gives way to floor steps that queue behind it: the step
+// commits after the first few items, not after all of them, and every item is
+// still applied in order with the cursor at the end.
+func TestApplyFeedYieldsToFloor(t *testing.T) {
+	s := openTest(t, Options{})
+	var items []wire.FeedItem
+	for i := range 400 {
+		o := &wire.Order{OrderID: fmt.Sprintf("Y-%03d", i), Version: 1, Warehouse: "HZ01", Status: wire.StatusReleased,
+			Lines: []wire.Line{{LineID: "1", SKU: "S1", Qty: 1, Barcodes: []string{"6901234567892"}}}}
+		items = append(items, wire.FeedItem{Msg: &wire.FeedMessage{Seq: uint64(i + 1), Kind: wire.KindOrderUpsert, Order: o}})
+	}
+	queued := func(n int) {
+		for {
+			s.group.mu.Lock()
+			l := len(s.group.queue)
+			s.group.mu.Unlock()
+			if l == n {
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	// Hold the writer with a step, queue the feed apply, then a floor step.
+	release := make(chan struct{})
+	holding := make(chan struct{})
+	go s.Group(func(*Tx) error { close(holding); <-release; return nil })
+	<-holding
+	applied := make(chan error, 1)
+	go func() {
+		st, err := s.ApplyFeed(items)
+		if err == nil && (st.Applied != 400 || st.LastSeq != 400) {
+			err = fmt.Errorf("stats = %+v", st)
+		}
+		applied <- err
+	}()
+	queued(1)
+	seen := make(chan uint64, 1)
+	go s.Group(func(tx *Tx) error {
+		c := tx.FeedCursor()
+		select {
+		case seen <- c:
+		default:
+		}
+		return nil
+	})
+	queued(2)
+	close(release)
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	if c := <-seen; c >= 400 || c < feedYieldAfter {
+		t.Errorf("the floor step saw cursor %d: want it to commit after the first %d items, before the whole feed", c, feedYieldAfter)
+	}
+	var cur uint64
+	s.View(func(tx *Tx) error { cur = tx.FeedCursor(); return nil })
+	if cur != 400 {
+		t.Fatalf("cursor = %d", cur)
+	}
 }

@@ -435,40 +435,57 @@ func (tx *Tx) applyMsg(m *wire.FeedMessage, st *wire.ApplyStats) error {
 // (nothing of the call is applied). Bad items are quarantined with their seq
 // consumed. The cursor moves to the last item's seq in the same transaction.
 func (s *Store) ApplyFeed(items []wire.FeedItem) (wire.ApplyStats, error) {
-	var st wire.ApplyStats
-	err := s.Update(func(tx *Tx) error {
-		st = wire.ApplyStats{}
-		cur := tx.FeedCursor()
-		for _, it := range items {
-			seq := it.Seq()
-			if seq <= cur {
-				st.Duplicates++
-				continue
-			}
-			if seq != cur+1 {
-				return fmt.Errorf("apply feed seq %d after %d: %w", seq, cur, ErrGap)
-			}
-			switch {
-			case it.Bad != nil:
-				if err := tx.quarantine(it.Bad); err != nil {
-					return err
+	var total wire.ApplyStats
+	for len(items) > 0 {
+		var st wire.ApplyStats
+		var done int
+		err := s.Group(func(tx *Tx) error {
+			st, done = wire.ApplyStats{}, 0
+			cur := tx.FeedCursor()
+			for _, it := range items {
+				if done >= feedYieldAfter && (tx.shared || s.group.waiting()) {
+					break // floor steps share or wait for this commit: let them go
 				}
-				st.Quarantined++
-			case it.Msg != nil:
-				if err := tx.applyMsg(it.Msg, &st); err != nil {
-					return err
+				done++
+				seq := it.Seq()
+				if seq <= cur {
+					st.Duplicates++
+					continue
 				}
+				if seq != cur+1 {
+					return fmt.Errorf("apply feed seq %d after %d: %w", seq, cur, ErrGap)
+				}
+				switch {
+				case it.Bad != nil:
+					if err := tx.quarantine(it.Bad); err != nil {
+						return err
+					}
+					st.Quarantined++
+				case it.Msg != nil:
+					if err := tx.applyMsg(it.Msg, &st); err != nil {
+						return err
+					}
+				}
+				cur = seq
 			}
-			cur = seq
+			st.LastSeq = cur
+			return tx.tx.Bucket(bMeta).Put(kFeedCursor, u64(cur))
+		})
+		if err != nil {
+			return total, err
 		}
-		st.LastSeq = cur
-		return tx.tx.Bucket(bMeta).Put(kFeedCursor, u64(cur))
-	})
-	if err != nil {
-		return wire.ApplyStats{}, err
+		total = total.Add(st)
+		items = items[done:]
 	}
-	return st, nil
+	return total, nil
 }
+
+// feedYieldAfter is how many feed items a transaction applies before it
+// gives way to floor steps sharing or waiting for its commit: a catch-up after
+// an outage applies hundreds of orders per call, and a packer's scan must not
+// wait behind all of them. (Through Group, the feed takes its turn in the same
+// queue as the floor.)
+const feedYieldAfter = 32
 
 // ApplySnapshot applies a whole snapshot atomically with cursor endSeq: each order
 // by version, open orders it does not mention are closed, active holds it does not

@@ -221,8 +221,9 @@ func (s *Store) IndexAudit(wait time.Duration) (int, error) {
 }
 
 // RunAuditIndexer keeps the audit indexes close behind the log, every interval,
-// until ctx ends.
-func (s *Store) RunAuditIndexer(ctx context.Context, every time.Duration) error {
+// until ctx ends. A failed round (a full disk) is reported and tried again next
+// time: queries read what is not indexed yet, so nothing is missed meanwhile.
+func (s *Store) RunAuditIndexer(ctx context.Context, every time.Duration, report func(error)) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -230,8 +231,8 @@ func (s *Store) RunAuditIndexer(ctx context.Context, every time.Duration) error 
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if _, err := s.IndexAudit(every); err != nil {
-				return err
+			if _, err := s.IndexAudit(every); err != nil && report != nil {
+				report(err)
 			}
 		}
 	}

@@ -190,6 +190,7 @@ type Tx struct {
 	tx     *bolt.Tx
 	s      *Store
 	change Change
+	shared bool // Group: other callers' changes commit in the same transaction
 }
 
 // View runs fn in a read-only transaction.
