@@ -28,7 +28,7 @@ import (
 // put + commit.
 func BenchmarkScanToVerdict50Stations(b *testing.B) {
 	const stations = 50
-	const rate = 200.0 // scans per second, all stations together
+	const rate = 200.0              // scans per second, all stations together
 	config.Default().Memory.Apply() // the collector as the daemon runs it
 	baseline := bareCommitP99(b)
 
