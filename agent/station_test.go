@@ -3,6 +3,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -192,4 +193,50 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRelabelAfterStop: a parcel verified whose label was never queued (the
+// agent stopped between the verdict and the print job) gets its label when
+// the agent starts again, once.
+func TestRelabelAfterStop(t *testing.T) {
+	pr, err := printertest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	a := startAgent(t, func(c *config.Config) {
+		c.Printers = []config.Printer{{ID: "P1", URL: pr.URL(), Model: "xprinter-xp-470b"}}
+		c.Stations = []config.Station{{ID: "PACK-01", Kind: "pack", Printer: "P1"}}
+	})
+	o := packable(t, a.Store()).Order
+	ctx := t.Context()
+	// The engine alone: the verdict is recorded, the station never reacts.
+	codes := []string{o.Waybill.No}
+	for _, l := range o.Lines {
+		for range l.Qty {
+			codes = append(codes, l.Barcodes[0])
+		}
+	}
+	for _, c := range append(codes, o.Waybill.No) {
+		if v, err := a.floor.Scan(ctx, "PACK-01", "W1", c, ""); err != nil || !v.OK {
+			t.Fatalf("scan %s: %+v %v", c, v, err)
+		}
+	}
+	if queued, err := a.printq.Queued(o.OrderID); err != nil || queued {
+		t.Fatalf("before: queued=%v %v", queued, err)
+	}
+	for range 2 { // a second start finds the job and prints nothing more
+		if err := a.relabel(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !pr.WaitLabels(1, 10*time.Second) {
+		t.Fatal("the lost label was not printed")
+	}
+	if jobs, err := a.printq.JobsOf(o.OrderID); err != nil || len(jobs) != 1 {
+		t.Fatalf("%d print jobs for the order (%v), want exactly 1", len(jobs), err)
+	}
+	if !bytes.Contains(pr.Data(), []byte(o.Waybill.No)) {
+		t.Fatal("the label is not the parcel's waybill")
+	}
 }

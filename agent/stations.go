@@ -107,6 +107,7 @@ func (a *Agent) setupFloor(rules urgent.Rules) error {
 		a.devs.set(p.ID, "printer", string(printer.Offline))
 	}
 	a.add("printers", a.printq.Run)
+	a.add("lost labels", a.relabel)
 
 	scanners := map[string]config.Scanner{}
 	for _, sc := range a.cfg.Scanners {
@@ -231,6 +232,37 @@ func (a *Agent) printLoop(ctx context.Context, stationID string, reqs <-chan pri
 			a.printFor(ctx, stationID, r)
 		}
 	}
+}
+
+// relabelAfter is how far back the agent looks, when it starts, for verified
+// parcels whose label was never queued.
+const relabelAfter = 24 * time.Hour
+
+// relabel queues the waybill of every parcel verified at a station with a
+// printer (in the last relabelAfter, not handed over or pulled) that has no
+// print job: the agent stopped between the verdict and queueing the label. The
+// print queue checks again that the order may still be printed.
+func (a *Agent) relabel(ctx context.Context) error {
+	type lost struct{ station, orderID, operator string }
+	var todo []lost
+	err := a.floor.VerifiedSince(ctx, time.Now().Add(-relabelAfter), func(id string, st floor.OrderState) bool {
+		if _, err := a.printerFor(st.Station); err != nil {
+			return true
+		}
+		if queued, err := a.printq.Queued(id); err == nil && !queued {
+			todo = append(todo, lost{st.Station, id, st.VerifiedBy})
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, l := range todo {
+		a.log.Warn("verified parcel had no label queued (the agent stopped in between): printing it now",
+			"station", l.station, "order", l.orderID)
+		a.printFor(ctx, l.station, printRequest{operator: l.operator, orderID: l.orderID})
+	}
+	return nil
 }
 
 func (a *Agent) printFor(ctx context.Context, stationID string, r printRequest) {

@@ -244,3 +244,27 @@ func (e *Engine) State(ctx context.Context, orderID string) (OrderState, error) 
 	}
 	return st, nil
 }
+
+// VerifiedSince calls fn for every order verified at or after since that was
+// neither handed over nor pulled, until fn returns false.
+func (e *Engine) VerifiedSince(ctx context.Context, since time.Time, fn func(orderID string, st OrderState) bool) error {
+	err := e.s.View(func(tx *store.Tx) error {
+		return tx.ForEach(store.CollFloor, "", func(id string, raw []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var st OrderState
+			if err := jsonUnmarshal(raw, &st); err != nil {
+				return fmt.Errorf("floor state of %s: %w", id, err)
+			}
+			if st.Verified && !st.HandedOver && !st.Pulled && !st.VerifiedAt.Before(since) && !fn(id, st) {
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("list verified parcels: %w", err)
+	}
+	return nil
+}

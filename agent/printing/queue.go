@@ -819,3 +819,21 @@ func (q *Queue) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 		after = last
 	}
 }
+
+// Queued reports whether the order's waybill has a print job (in any state),
+// or needs none (no waybill yet).
+func (q *Queue) Queued(orderID string) (bool, error) {
+	queued := false
+	err := q.st.View(func(tx *store.Tx) error {
+		rec, err := tx.Order(orderID)
+		if err != nil {
+			return err
+		}
+		queued = rec.Order.Waybill == nil || tx.GetRaw(store.CollPrintByWB, rec.Order.Waybill.No) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("print job of %s: %w", orderID, err)
+	}
+	return queued, nil
+}
