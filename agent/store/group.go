@@ -63,13 +63,69 @@ func (c *committer) do(s *Store, fn func(*Tx) error) error {
 	p := &pendingCall{fn: fn, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
-	if !c.running {
-		c.running = true
-		go c.loop(s)
+	if c.running {
+		c.mu.Unlock()
+		<-p.done
+		return p.err
 	}
+	// Nobody commits: this caller does, on its own goroutine (no hand-off to
+	// wait for), and passes on whatever queued meanwhile.
+	c.running = true
 	c.mu.Unlock()
-	<-p.done
+	c.lead(s, p)
 	return p.err
+}
+
+// lead commits groups until p's is committed, then leaves the rest of the
+// queue to a committer goroutine.
+func (c *committer) lead(s *Store, p *pendingCall) {
+	for {
+		group := c.take()
+		if group == nil { // cannot happen: p waits in the queue and only the leader takes
+			p.err = errors.New("store: a grouped change was lost by the committer")
+			return
+		}
+		c.commit(s, group)
+		if slices.Contains(group, p) {
+			c.mu.Lock()
+			if c.due() > 0 {
+				go c.loop(s)
+			} else {
+				c.running = false
+			}
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// due is how many queued calls the next group takes: 0 when the queue is
+// empty or holds only lazy calls none of which is due. c.mu is held.
+func (c *committer) due() int {
+	n := min(len(c.queue), maxGroup)
+	now := time.Now()
+	if n > 0 && !slices.ContainsFunc(c.queue, func(p *pendingCall) bool { return !p.lazy || !now.Before(p.due) }) {
+		return 0 // only lazy calls, none due: they wait for a Group call or their timer
+	}
+	return n
+}
+
+// take removes the next group from the queue, or returns nil and marks the
+// committer idle when there is none.
+func (c *committer) take() []*pendingCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.due()
+	if n == 0 {
+		if len(c.queue) == 0 {
+			c.queue = nil
+		}
+		c.running = false
+		return nil
+	}
+	group := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	return group
 }
 
 // waiting reports whether a Group call (not a lazy one) waits for the writer.
@@ -99,23 +155,10 @@ func (c *committer) soon(s *Store, wait time.Duration, fn func(*Tx) error) error
 
 func (c *committer) loop(s *Store) {
 	for {
-		c.mu.Lock()
-		n := min(len(c.queue), maxGroup)
-		now := time.Now()
-		if n > 0 && !slices.ContainsFunc(c.queue, func(p *pendingCall) bool { return !p.lazy || !now.Before(p.due) }) {
-			n = 0 // only lazy calls, none due: they wait for a Group call or their timer
-		}
-		if n == 0 {
-			if len(c.queue) == 0 {
-				c.queue = nil
-			}
-			c.running = false
-			c.mu.Unlock()
+		group := c.take()
+		if group == nil {
 			return
 		}
-		group := c.queue[:n:n]
-		c.queue = c.queue[n:]
-		c.mu.Unlock()
 		c.commit(s, group)
 	}
 }
