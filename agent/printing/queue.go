@@ -79,7 +79,7 @@ type device struct {
 	wake chan struct{} // a job was queued or a decision made
 	// direct carries jobs committed as "sending" at submission (the printer
 	// was idle and known to be fine): one commit from request to printer.
-	direct      chan Job
+	direct      chan *Job      // a pointer: the buffer is deep, a Job is not small
 	freed       chan struct{}  // a place in the window came free
 	confirmWake chan struct{}  // a job went in flight
 	reconnected chan struct{}  // the supervisor opened the port again
@@ -182,7 +182,7 @@ func New(opts Options, printers []PrinterConfig) (*Queue, error) {
 	q := &Queue{opts: opts, log: opts.Log, st: opts.Store, printers: map[string]*device{}, waiters: map[string][]chan Job{}}
 	for _, pc := range printers {
 		d := &device{cfg: pc, wake: make(chan struct{}, 1), status: printer.Status{State: printer.Offline, Detail: "not connected yet"},
-			direct: make(chan Job, 4096), freed: make(chan struct{}, 1), confirmWake: make(chan struct{}, 1),
+			direct: make(chan *Job, 4096), freed: make(chan struct{}, 1), confirmWake: make(chan struct{}, 1),
 			reconnected: make(chan struct{}, 1), replies: make(chan byte, 16),
 			pids: make(chan string, 256), settles: make(chan []outcome, 256), backlog: true}
 		so := opts.Supervisor
@@ -566,7 +566,7 @@ func (q *Queue) enqueue(tx *store.Tx, j *Job, d *device) (direct bool, err error
 func (q *Queue) dispatch(d *device, j Job, direct bool) {
 	q.jobChanged(j)
 	if direct {
-		d.direct <- j
+		d.direct <- &j
 		return
 	}
 	d.markBacklog()

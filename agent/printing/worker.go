@@ -65,7 +65,7 @@ func (q *Queue) work(ctx context.Context, d *device) {
 		if len(carry) == 0 {
 			select {
 			case j := <-d.direct:
-				carry = append(carry, j)
+				carry = append(carry, *j)
 			default:
 			}
 		}
@@ -92,7 +92,7 @@ func (q *Queue) work(ctx context.Context, d *device) {
 				return
 			case <-d.wake:
 			case j := <-d.direct:
-				carry = append(carry, j)
+				carry = append(carry, *j)
 			case <-idle.C:
 				if q.inflight(d) == 0 {
 					q.refreshStatus(ctx, d)

@@ -61,7 +61,7 @@ func parseFile(path string) (*sfnt.Font, error) {
 	if f, ok := fontCache[path]; ok {
 		return f, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readFont(path)
 	if err != nil {
 		return nil, fmt.Errorf("read font: %w", err)
 	}
