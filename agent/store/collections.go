@@ -42,9 +42,21 @@ const collPrefix = "coll:"
 
 func collBucket(name string) []byte { return []byte(collPrefix + name) }
 
+// appendMostly are the collections whose new keys mostly sort after the old
+// ones (job numbers, times): their pages are filled before they split instead
+// of split half full, which halves the file they take.
+var appendMostly = map[string]bool{CollPrintJobs: true, CollScanIDs: true}
+
+// appendFill is how full a page of an append-mostly bucket gets before it
+// splits (bbolt's default, 0.5, suits random inserts).
+const appendFill = 0.95
+
 func (tx *Tx) coll(name string, create bool) (*bolt.Bucket, error) {
 	key := collBucket(name)
 	if b := tx.tx.Bucket(key); b != nil {
+		if appendMostly[name] {
+			b.FillPercent = appendFill
+		}
 		return b, nil
 	}
 	if !create {

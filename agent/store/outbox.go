@@ -21,6 +21,7 @@ func (tx *Tx) AppendEvent(e *wire.Event) ([]byte, error) {
 	// The seq lives in the outbox bucket's own header, which every commit
 	// rewrites anyway: an event costs the outbox's last leaf and nothing else.
 	out := tx.tx.Bucket(bOutbox)
+	out.FillPercent = appendFill
 	seq, err := out.NextSequence()
 	if err != nil {
 		return nil, err
@@ -135,6 +136,7 @@ type AuditRecord struct {
 // floor step's commit carries no index pages.
 func (tx *Tx) AppendAudit(r AuditRecord) (uint64, error) {
 	b := tx.tx.Bucket(bAudit)
+	b.FillPercent = appendFill
 	seq, err := b.NextSequence()
 	if err != nil {
 		return 0, err
