@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sync"
 	"time"
@@ -14,8 +15,9 @@ import (
 // retried request (Wi-Fi dropped before the answer arrived) gets the same answer
 // without asking the floor again.
 //
-// It is a front, written after the floor applied the request, in a transaction
-// of its own: the durable truth is the floor's. EngineFloor passes the scan id
+// It is a front, written after the floor applied the request, riding along
+// with a later commit (the answer does not wait for it): the durable truth is
+// the floor's. EngineFloor passes the scan id
 // to agent/floor's engine, which keeps it in the same transaction as the step;
 // so when the agent stops between the two commits, the retry finds nothing
 // here and the engine answers with its stored verdict, marked replayed,
@@ -34,9 +36,14 @@ type scanRecord struct {
 
 type scanLog struct {
 	s        *store.Store
+	log      *slog.Logger
 	mu       sync.Mutex
 	inflight map[string]chan struct{}
 }
+
+// frontWait is how long a kept answer waits for a floor commit to ride along
+// with before it commits on its own.
+const frontWait = 250 * time.Millisecond
 
 func scanKey(operator, id string) string { return operator + "\x00" + id }
 
@@ -87,10 +94,12 @@ func (l *scanLog) once(operator, kind, id string, fn func() (int, any, error)) (
 		return 0, nil, false, fmt.Errorf("encode result: %w", err)
 	}
 	rec = scanRecord{Operator: operator, Kind: kind, Status: st, Body: b, At: time.Now()}
-	if err := l.s.Update(func(tx *store.Tx) error { return tx.Put(collScanResults, key, &rec) }); err != nil {
-		// Applied but not remembered: say so in the log; the answer still goes back.
-		return st, b, false, fmt.Errorf("remember scan id: %w", err)
-	}
+	go func() {
+		if err := l.s.GroupSoon(frontWait, func(tx *store.Tx) error { return tx.Put(collScanResults, key, &rec) }); err != nil {
+			// Applied but not remembered here: a retry asks the floor, which replays it.
+			l.log.Warn("scan answer not kept", "scan_id", id, "err", err)
+		}
+	}()
 	return st, b, false, nil
 }
 

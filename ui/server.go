@@ -112,7 +112,7 @@ func New(opts Options) *Server {
 		panic(fmt.Sprintf("ui.New: %v", err))
 	}
 	s.assets = a
-	s.scans = &scanLog{s: opts.Store, inflight: make(map[string]chan struct{})}
+	s.scans = &scanLog{s: opts.Store, log: s.log, inflight: make(map[string]chan struct{})}
 	s.urgent = newUrgentBoard(s)
 	opts.Store.OnChange(s.onChange)
 	s.routes()
