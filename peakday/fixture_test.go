@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dockhand/dockhand/sync/hubsim"
+	"github.com/dockhand/dockhand/sync/mosqtest"
 )
 
 // agentBinary is built once for every test of the package.
@@ -56,7 +57,7 @@ func agentBinary(t testing.TB) string {
 // on a pseudo-terminal and the scan socket, for the security tests.
 type floorFixture struct {
 	dir    string
-	broker *Broker
+	broker *mosqtest.Broker
 	hub    *hubsim.Hub
 	agent  *AgentProc
 	pty    *Pty
@@ -85,13 +86,14 @@ func sharedFloor(t *testing.T) *floorFixture {
 
 // startFloor starts a broker (TLS when certs is set), a hub simulator and the
 // agent; extraHub is YAML appended under the agent's hub: section.
-func startFloor(bin, extraHub string, certs *Certs) (*floorFixture, error) {
+func startFloor(bin, extraHub string, certs *mosqtest.Certs) (*floorFixture, error) {
 	dir, err := os.MkdirTemp("", "peakday-floor-")
 	if err != nil {
 		return nil, err
 	}
 	f := &floorFixture{dir: dir}
-	if f.broker, err = StartBroker(filepath.Join(dir, "broker"), BrokerOptions{Certs: certs}); err != nil {
+	if f.broker, err = mosqtest.New(filepath.Join(dir, "broker"), mosqtest.Options{Persistence: true,
+		TLS: certs != nil, Certs: certs, ClientCertOptional: true}); err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/dockhand/dockhand/agent/sample"
 	"github.com/dockhand/dockhand/sync/hubsim"
+	"github.com/dockhand/dockhand/sync/mosqtest"
 	"github.com/dockhand/dockhand/sync/wire"
 )
 
@@ -104,7 +106,7 @@ type runner struct {
 	world   *world
 	rec     *recorder
 	agent   *AgentProc
-	broker  *Broker
+	broker  *mosqtest.Broker
 	hub     *hubsim.Hub
 	mgr     *API
 	dataDir string
@@ -241,7 +243,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		r.disk = "not filled: " + err.Error()
 	}
 
-	b, err := StartBroker(filepath.Join(opts.WorkDir, "broker"), BrokerOptions{})
+	// Persistence on (a SIGTERM restart keeps queued messages), saved every 30 s.
+	b, err := mosqtest.New(filepath.Join(opts.WorkDir, "broker"), mosqtest.Options{Persistence: true, Extra: []string{"autosave_interval 30"}})
 	if err != nil {
 		return nil, err
 	}
@@ -632,4 +635,13 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/dockhand/dockhand/sync/hublink"
+	"github.com/dockhand/dockhand/sync/mosqtest"
 	"github.com/dockhand/dockhand/sync/wire"
 )
 
@@ -496,7 +497,7 @@ func TestWorldReadablePasswordFile(t *testing.T) {
 func TestBrokerTLSVerified(t *testing.T) {
 	bin := agentBinary(t)
 	dir := t.TempDir()
-	certs, err := NewCerts(dir)
+	certs, err := mosqtest.NewCerts(dir, "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

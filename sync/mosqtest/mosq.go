@@ -4,8 +4,9 @@
 // certificates made by the test), and with Stop, Restart and Kill (SIGKILL) so
 // tests can take the broker away the way the floor's network does.
 //
-// It is test support, exported for every package's tests. When the mosquitto
-// binary is missing it fails the test and says how to install it.
+// It is test support, exported for every package's tests (Start) and for test
+// harnesses that run outside `go test`, such as the peak-day suite (New). When
+// the mosquitto binary is missing it says how to install it.
 package mosqtest
 
 import (
@@ -43,13 +44,21 @@ type Options struct {
 	// TLS serves MQTT over TLS on the port with certificates generated for the test
 	// and asks every client for a certificate signed by the test CA.
 	TLS bool
+	// ClientCertOptional, with TLS, lets clients connect without a certificate
+	// (the server is still verified by them).
+	ClientCertOptional bool
+	// Certs, with TLS, are used instead of fresh ones (brokers that must share a CA).
+	Certs *Certs
 	// Extra configuration lines, appended as they are.
 	Extra []string
 }
 
+// ErrNoMosquitto means the broker is not installed.
+var ErrNoMosquitto = errors.New("mosquitto is not installed: run `apt-get install -y mosquitto`")
+
 // Broker is one running (or stopped) mosquitto.
 type Broker struct {
-	t    testing.TB
+	t    testing.TB // nil outside a test
 	dir  string
 	port int
 	conf string
@@ -66,34 +75,11 @@ type Broker struct {
 // Start runs mosquitto for the test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Broker {
 	t.Helper()
-	if _, err := os.Stat(Binary); err != nil {
-		t.Fatalf("mosquitto is not installed (%v): run `apt-get install -y mosquitto` (the integration tests need a real broker)", err)
+	b, err := New(t.TempDir(), opts)
+	if err != nil {
+		t.Fatalf("mosq: %v (the integration tests need a real broker)", err)
 	}
-	b := &Broker{t: t, dir: t.TempDir(), opts: opts}
-	if opts.TLS {
-		c, err := NewCerts(b.dir, "127.0.0.1")
-		if err != nil {
-			t.Fatalf("mosq: make certificates: %v", err)
-		}
-		b.Certs = c
-	}
-	var lastErr error
-	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("mosq: find a free port: %v", err)
-		}
-		b.port = port
-		if err := b.writeConfig(); err != nil {
-			t.Fatalf("mosq: write config: %v", err)
-		}
-		if lastErr = b.start(); lastErr == nil {
-			break
-		}
-	}
-	if lastErr != nil {
-		t.Fatalf("mosq: start broker: %v\n%s", lastErr, b.Log())
-	}
+	b.t = t
 	t.Cleanup(func() {
 		b.Kill()
 		if t.Failed() {
@@ -101,6 +87,44 @@ func Start(t testing.TB, opts Options) *Broker {
 		}
 	})
 	return b
+}
+
+// New runs mosquitto with its configuration, state and certificates in dir
+// (made if missing), on a free loopback port. The caller ends it with Kill or
+// Stop.
+func New(dir string, opts Options) (*Broker, error) {
+	if _, err := os.Stat(Binary); err != nil {
+		return nil, ErrNoMosquitto
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("broker dir: %w", err)
+	}
+	b := &Broker{dir: dir, opts: opts}
+	if opts.TLS {
+		b.Certs = opts.Certs
+		if b.Certs == nil {
+			c, err := NewCerts(b.dir, "127.0.0.1")
+			if err != nil {
+				return nil, fmt.Errorf("make certificates: %w", err)
+			}
+			b.Certs = c
+		}
+	}
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		b.port = port
+		if err := b.writeConfig(); err != nil {
+			return nil, fmt.Errorf("write config: %w", err)
+		}
+		if lastErr = b.start(); lastErr == nil {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("start broker: %w\n%s", lastErr, tail(b.Log(), 2000))
 }
 
 // Addr is host:port of the broker.
@@ -134,17 +158,36 @@ func (b *Broker) Stop() { b.signal(syscall.SIGTERM) }
 // Kill ends the broker with SIGKILL: nothing since the last autosave survives.
 func (b *Broker) Kill() { b.signal(syscall.SIGKILL) }
 
-// Restart starts a stopped broker again on the same port with the same config.
+// Restart starts a stopped broker again on the same port with the same config;
+// it fails the test when it cannot.
 func (b *Broker) Restart() {
 	b.t.Helper()
+	if err := b.Start(); err != nil {
+		b.t.Fatalf("mosq: restart broker: %v\n%s", err, tail(b.Log(), 2000))
+	}
+}
+
+// Start runs a stopped broker again on the same port with the same config and
+// waits until it accepts connections. A running broker is left as it is.
+func (b *Broker) Start() error {
+	if b.Running() {
+		return nil
+	}
 	var err error
-	for range 50 { // the port may linger briefly after a kill
+	for range 100 { // the port may linger briefly after a kill
 		if err = b.start(); err == nil {
-			return
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.t.Fatalf("mosq: restart broker: %v\n%s", err, tail(b.Log(), 2000))
+	return err
+}
+
+// Running reports whether the broker process is up.
+func (b *Broker) Running() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cmd != nil
 }
 
 func (b *Broker) signal(sig syscall.Signal) {
@@ -169,9 +212,17 @@ type syncBuffer struct {
 	buf *bytes.Buffer
 }
 
+// maxLog bounds the kept log; a long run keeps its last part.
+const maxLog = 1 << 20
+
 func (s syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.buf.Len() > maxLog {
+		keep := append([]byte(nil), s.buf.Bytes()[s.buf.Len()-maxLog/2:]...)
+		s.buf.Reset()
+		s.buf.Write(keep)
+	}
 	return s.buf.Write(p)
 }
 
@@ -245,8 +296,8 @@ func (b *Broker) writeConfig() error {
 		fmt.Fprintf(&c, "acl_file %s\n", acl)
 	}
 	if b.Certs != nil {
-		fmt.Fprintf(&c, "cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n",
-			b.Certs.CAFile, b.Certs.ServerCertFile, b.Certs.ServerKeyFile)
+		fmt.Fprintf(&c, "cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate %v\n",
+			b.Certs.CAFile, b.Certs.ServerCertFile, b.Certs.ServerKeyFile, !b.opts.ClientCertOptional)
 	}
 	for _, l := range b.opts.Extra {
 		c.WriteString(l + "\n")
