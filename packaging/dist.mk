@@ -60,9 +60,11 @@ dist-linux-armv7: ## Build dist/linux-armv7/dockhand (static, cgo, USB HID; need
 
 dist-windows-amd64: ## Build dist/windows-amd64/dockhand.exe and the Windows zip (cgo, USB HID; needs gcc-mingw-w64-x86-64, zip)
 	$(call dist-build,windows,amd64,,x86_64-w64-mingw32-gcc,,,$(DIST_DIR)/windows-amd64/dockhand.exe)
+	rm -f $(DIST_DIR)/dockhand-*-windows-amd64.zip # an older version's zip would ride along in SHA256SUMS
 	sh packaging/mkzip.sh $(DIST_DIR)/windows-amd64/dockhand.exe $(VERSION) $(DIST_DIR)
 
 deb: dist-linux-amd64 dist-linux-arm64 dist-linux-armv7 ## Build the .deb for amd64, arm64 and armhf into dist/ (needs dpkg-deb)
+	rm -f $(DIST_DIR)/dockhand_*.deb # only this version's packages
 	sh packaging/mkdeb.sh amd64 $(DIST_DIR)/linux-amd64/dockhand $(VERSION) $(DIST_DIR)
 	sh packaging/mkdeb.sh arm64 $(DIST_DIR)/linux-arm64/dockhand $(VERSION) $(DIST_DIR)
 	sh packaging/mkdeb.sh armhf $(DIST_DIR)/linux-armv7/dockhand $(VERSION) $(DIST_DIR)
