@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dockhand/dockhand/agent/floor"
 	"github.com/dockhand/dockhand/agent/store"
-	"github.com/dockhand/dockhand/sync/wire"
 )
 
 // EngineFloor adapts agent/floor's engine to Floor and Facts; the composition
@@ -25,6 +25,9 @@ import (
 type EngineFloor struct {
 	E *floor.Engine
 	S *store.Store
+
+	once  sync.Once
+	facts *factIndex // built on first use
 }
 
 var (
@@ -395,43 +398,21 @@ func (f *EngineFloor) TimedStep(ctx context.Context, in StepInput) (StepResult, 
 	return st.result(in.Step), nil
 }
 
-// OrderFacts implements Facts over the open orders and the engine's floor state.
+// OrderFacts implements Facts over the open orders and the engine's floor state,
+// from an index kept up to date by the store's change notices.
 func (f *EngineFloor) OrderFacts(ctx context.Context, from time.Time) ([]OrderFact, error) {
-	var out []OrderFact
-	opt := func(t time.Time) *time.Time {
-		if t.IsZero() {
-			return nil
-		}
-		return &t
-	}
-	err := f.S.View(func(tx *store.Tx) error {
-		return tx.OpenOrders(func(r *store.OrderRecord) bool {
-			o := &r.Order
-			if o.PaidAt.Before(from) {
-				return true
-			}
-			var st floor.OrderState
-			tx.Get(store.CollFloor, o.OrderID, &st)
-			fct := OrderFact{OrderID: o.OrderID, Status: o.Status, Urgent: r.Urgent, PaidAt: o.PaidAt.Time,
-				PickedAt: opt(st.PickedAt), VerifiedAt: opt(st.VerifiedAt), HandedOverAt: opt(st.HandedAt)}
-			if len(o.Lines) > 0 {
-				fct.Zone = ZoneOf(o.Lines[0].Location)
-			}
-			if o.Carrier != nil {
-				fct.Carrier = o.Carrier.Code
-			}
-			if o.PromisedShipBy != nil {
-				t := o.PromisedShipBy.Time
-				fct.PromisedShipBy = &t
-			}
-			if o.Status == wire.StatusShipped || o.Status == wire.StatusClosed {
-				fct.CollectedAt = fct.HandedOverAt
-			}
-			out = append(out, fct)
-			return true
-		})
-	})
-	return out, err
+	return f.index().orderFacts(ctx, from)
+}
+
+// UrgentOrders implements urgentLister: the urgent released orders first seen
+// after since.
+func (f *EngineFloor) UrgentOrders(ctx context.Context, since time.Time) ([]string, error) {
+	return f.index().urgentSince(ctx, since)
+}
+
+func (f *EngineFloor) index() *factIndex {
+	f.once.Do(func() { f.facts = newFactIndex(f.S) })
+	return f.facts
 }
 
 // Benches implements Benches from the engine's open sessions.

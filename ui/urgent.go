@@ -55,6 +55,12 @@ func newUrgentBoard(s *Server) *urgentBoard {
 	return &urgentBoard{s: s, announced: make(map[string]bool), escalated: make(map[string]bool)}
 }
 
+// urgentLister is optional on Facts: the urgent released open orders first
+// seen after since, by id, from an index instead of a pass over every order.
+type urgentLister interface {
+	UrgentOrders(ctx context.Context, since time.Time) ([]string, error)
+}
+
 // urgentWindow: an urgent order older than this no longer pops up (it is on the
 // SLA alarms instead).
 const urgentWindow = 24 * time.Hour
@@ -92,6 +98,18 @@ func (p *Popup) forRole(role string) bool {
 func (b *urgentBoard) all() ([]Popup, error) {
 	now := b.s.opts.Now()
 	var out []Popup
+	// The candidates from the floor's index when it keeps one (nil: read every
+	// open order).
+	var ids []string
+	if u, ok := b.s.opts.Facts.(urgentLister); ok {
+		var err error
+		if ids, err = u.UrgentOrders(context.Background(), now.Add(-urgentWindow)); err != nil {
+			return nil, fmt.Errorf("list urgent popups: %w", err)
+		}
+		if ids == nil {
+			ids = []string{}
+		}
+	}
 	err := b.s.opts.Store.View(func(tx *store.Tx) error {
 		acked := func(id string) bool { return tx.GetRaw(store.CollUrgentAck, id) != nil }
 		ns, err := tx.Notices()
@@ -103,12 +121,21 @@ func (b *urgentBoard) all() ([]Popup, error) {
 				out = append(out, noticePopup(n))
 			}
 		}
-		return tx.OpenOrders(func(r *store.OrderRecord) bool {
+		add := func(r *store.OrderRecord) bool {
 			if r.Urgent && r.Order.Status == wire.StatusReleased && now.Sub(r.FirstSeen) < urgentWindow && !acked(r.Order.OrderID) {
 				out = append(out, orderPopup(r))
 			}
 			return true
-		})
+		}
+		if ids == nil {
+			return tx.OpenOrders(add)
+		}
+		for _, id := range ids {
+			if r, err := tx.Order(id); err == nil {
+				add(r)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list urgent popups: %w", err)

@@ -23,7 +23,7 @@ func (t *txn) findOrder(c codes.Code) (*store.OrderRecord, error) {
 		}
 		r, err := t.tx.FindOrder(k)
 		if err == nil {
-			t.e.orders.put(r, t.tx.FeedCursor())
+			t.e.orders.put(r, t.tx.OrderRaw(r.Order.OrderID))
 			return r, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {

@@ -87,7 +87,15 @@ func (tx *Tx) PutRaw(coll, key string, raw []byte) error {
 	if err := b.Put([]byte(key), raw); err != nil {
 		return fmt.Errorf("store %s/%s: %w", coll, key, err)
 	}
+	tx.touched(coll, key)
 	return nil
+}
+
+// touched notes a change the listeners follow: an order's floor state.
+func (tx *Tx) touched(coll, key string) {
+	if coll == CollFloor {
+		tx.change.Floor = append(tx.change.Floor, key)
+	}
 }
 
 // Get decodes the record under key into v; it reports whether one was there.
@@ -117,7 +125,11 @@ func (tx *Tx) Delete(coll, key string) error {
 	if b == nil {
 		return nil
 	}
-	return b.Delete([]byte(key))
+	if err := b.Delete([]byte(key)); err != nil {
+		return err
+	}
+	tx.touched(coll, key)
+	return nil
 }
 
 // ForEach calls fn for every record whose key starts with prefix, in key order,

@@ -75,12 +75,19 @@ func (tx *Tx) counter(key []byte) int { return int(readU64(tx.tx.Bucket(bMeta).G
 
 // Order returns the order with the hub's id.
 func (tx *Tx) Order(id string) (*OrderRecord, error) {
-	v := tx.tx.Bucket(bOrders).Get([]byte(id))
+	v := tx.OrderRaw(id)
 	if v == nil {
 		return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
 	}
 	return decodeOrder(v)
 }
+
+// OrderRaw is the stored record of an order, nil when there is none. The bytes
+// are valid only during the transaction; DecodeOrder decodes them.
+func (tx *Tx) OrderRaw(id string) []byte { return tx.tx.Bucket(bOrders).Get([]byte(id)) }
+
+// DecodeOrder decodes a record OrderRaw returned.
+func DecodeOrder(raw []byte) (*OrderRecord, error) { return decodeOrder(raw) }
 
 // OrderIDByWaybill resolves a waybill number to its order's id without reading
 // the order.

@@ -107,6 +107,7 @@ type Store struct {
 // Change tells listeners what a committed transaction touched.
 type Change struct {
 	Orders  []string      // ids of orders created or changed
+	Floor   []string      // ids of orders whose floor state (CollFloor) was written or removed
 	Holds   bool          // holds set or released
 	Notices []wire.Notice // new notices
 	Events  int           // events appended to the outbox
@@ -114,7 +115,7 @@ type Change struct {
 }
 
 func (c *Change) empty() bool {
-	return len(c.Orders) == 0 && !c.Holds && len(c.Notices) == 0 && c.Events == 0 && c.Acked == 0
+	return len(c.Orders) == 0 && len(c.Floor) == 0 && !c.Holds && len(c.Notices) == 0 && c.Events == 0 && c.Acked == 0
 }
 
 // Open opens (creating if needed) the data file at path, migrating an older schema
